@@ -1,0 +1,94 @@
+/**
+ * A two-handled slider with numeric inputs, for one channel of one range. Two native range
+ * inputs share one track (keyboard and screen reader support come with them); the selected
+ * span is painted on the track, in two pieces when a hue range wraps round through 0.
+ */
+
+export interface DualSlider {
+  element: HTMLElement;
+  set(lower: number, upper: number): void;
+}
+
+export interface DualSliderOptions {
+  label: string;
+  /** label for screen readers, e.g. "red range, hue" */
+  ariaLabel: string;
+  max: number;
+  /** lower > upper is allowed and shown as a wrapped span (hue) */
+  wraps: boolean;
+  /** CSS background of the track (e.g. the hue gradient) */
+  track: string;
+  onInput: (lower: number, upper: number, done: boolean) => void;
+}
+
+let nextId = 0;
+
+export function dualSlider(o: DualSliderOptions): DualSlider {
+  const id = `s${nextId++}`;
+  const root = document.createElement('div');
+  root.className = 'dual';
+  root.innerHTML = `
+    <label class="dual-label" for="${id}-lo">${o.label}</label>
+    <input class="num" type="number" id="${id}-lo-n" min="0" max="${o.max}" aria-label="${o.ariaLabel} lower bound">
+    <div class="track" style="background:${o.track}">
+      <div class="span a"></div><div class="span b"></div>
+      <input type="range" id="${id}-lo" min="0" max="${o.max}" aria-label="${o.ariaLabel} lower bound">
+      <input type="range" id="${id}-hi" min="0" max="${o.max}" aria-label="${o.ariaLabel} upper bound">
+    </div>
+    <input class="num" type="number" id="${id}-hi-n" min="0" max="${o.max}" aria-label="${o.ariaLabel} upper bound">`;
+  const q = <T extends HTMLElement>(sel: string): T => root.querySelector(sel) as T;
+  const lo = q<HTMLInputElement>(`#${id}-lo`);
+  const hi = q<HTMLInputElement>(`#${id}-hi`);
+  const loN = q<HTMLInputElement>(`#${id}-lo-n`);
+  const hiN = q<HTMLInputElement>(`#${id}-hi-n`);
+  const spanA = q<HTMLElement>('.span.a');
+  const spanB = q<HTMLElement>('.span.b');
+
+  const paint = (l: number, u: number): void => {
+    const pct = (v: number): string => `${(100 * v) / o.max}%`;
+    if (l <= u) {
+      Object.assign(spanA.style, { left: pct(l), width: `calc(${pct(u)} - ${pct(l)})`, display: 'block' });
+      spanB.style.display = 'none';
+    } else {
+      // wrapped: lower..max and 0..upper
+      Object.assign(spanA.style, { left: pct(l), width: `calc(100% - ${pct(l)})`, display: 'block' });
+      Object.assign(spanB.style, { left: '0', width: pct(u), display: 'block' });
+    }
+    root.classList.toggle('wrapped', l > u);
+    root.title = l > u ? `${o.label}: ${l}..${o.max} and 0..${u} (wraps)` : `${o.label}: ${l}..${u}`;
+  };
+  const set = (l: number, u: number): void => {
+    lo.value = loN.value = String(l);
+    hi.value = hiN.value = String(u);
+    paint(l, u);
+  };
+  const read = (fromNumbers: boolean, done: boolean): void => {
+    const clamp = (v: number): number => Math.max(0, Math.min(o.max, Math.round(Number.isFinite(v) ? v : 0)));
+    let l = clamp(Number(fromNumbers ? loN.value : lo.value));
+    let u = clamp(Number(fromNumbers ? hiN.value : hi.value));
+    if (!o.wraps && l > u) {
+      // handles cannot cross on channels that do not wrap: the one being moved pushes the other
+      if (document.activeElement === lo || document.activeElement === loN) u = l;
+      else l = u;
+    }
+    set(l, u);
+    o.onInput(l, u, done);
+  };
+  lo.addEventListener('input', () => read(false, false));
+  hi.addEventListener('input', () => read(false, false));
+  lo.addEventListener('change', () => read(false, true));
+  hi.addEventListener('change', () => read(false, true));
+  loN.addEventListener('change', () => read(true, true));
+  hiN.addEventListener('change', () => read(true, true));
+  return { element: root, set };
+}
+
+/** HUE_TRACK paints OpenCV's hue circle (0..179 = 0..358 degrees). */
+export const HUE_TRACK =
+  'linear-gradient(to right, hsl(0 90% 50%), hsl(60 90% 50%), hsl(120 90% 50%), hsl(180 90% 50%), hsl(240 90% 50%), hsl(300 90% 50%), hsl(358 90% 50%))';
+
+/** channelTrack returns a track gradient for a channel. */
+export function channelTrack(space: 'hsv' | 'bgr', i: number): string {
+  if (space === 'hsv') return i === 0 ? HUE_TRACK : i === 1 ? 'linear-gradient(to right, #888, hsl(0 100% 50%))' : 'linear-gradient(to right, #000, #fff)';
+  return ['linear-gradient(to right, #000, #00f)', 'linear-gradient(to right, #000, #0f0)', 'linear-gradient(to right, #000, #f00)'][i]!;
+}

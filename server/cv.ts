@@ -1,0 +1,25 @@
+/**
+ * The OpenCV binding, loaded once per thread with its build-info chatter kept out of
+ * segcam's output. Only worker threads (and tests) import this: the main thread never
+ * loads OpenCV, so its event loop stays free for sockets.
+ */
+import { createRequire } from 'node:module';
+
+type Cv = typeof import('@u4/opencv4nodejs').default;
+
+function loadQuietly(): Cv {
+  const require = createRequire(import.meta.url);
+  const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
+  const quiet = (): void => undefined;
+  console.log = console.info = console.warn = console.error = quiet;
+  try {
+    const mod = require('@u4/opencv4nodejs') as { cv: Cv };
+    return mod.cv;
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+/** cv is the loaded binding. */
+export const cv: Cv = loadQuietly();
+export type { Mat } from '@u4/opencv4nodejs';

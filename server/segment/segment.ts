@@ -1,0 +1,56 @@
+/**
+ * Segmentation of one frame, natively in OpenCV: optional blur, colour ranges (OR-ed), optional
+ * motion (alone or AND-ed with the colours), cleanup per range, and the analysis of each range.
+ */
+import type { Analysis, RangeAnalysis } from '../../shared/protocol.js';
+import type { Settings } from '../../shared/settings.js';
+import { cv, type Mat } from '../cv.js';
+import { analyseMask, coverage } from './analysis.js';
+import { blurFrame, cleanMask } from './cleanup.js';
+import { rangeMask, toSpace } from './mask.js';
+import { MotionDetector } from './motion.js';
+
+/** Segmented is the final mask (caller releases it) and what it found. */
+export interface Segmented {
+  mask: Mat;
+  analysis: Analysis;
+}
+
+/** MOTION_NAME labels the motion mask's analysis when motion is used alone. */
+export const MOTION_NAME = 'motion';
+
+/** segmentFrame computes the mask of `frame` under `settings`. `motion` keeps its model across frames. */
+export function segmentFrame(frame: Mat, settings: Settings, motion: MotionDetector): Segmented {
+  const blurred = blurFrame(frame, settings.blur);
+  const src = blurred ?? frame;
+  const moving = settings.motion.mode === 'off' ? null : motion.apply(src, settings.motion);
+  const ranges: RangeAnalysis[] = [];
+  let final: Mat;
+  const clean = (m: Mat): Mat => cleanMask(m, settings.open, settings.close, settings.minArea);
+
+  if (settings.motion.mode === 'only') {
+    final = clean(moving!);
+    ranges.push(analyseMask(final, MOTION_NAME, '#ffffff'));
+  } else {
+    final = new cv.Mat(frame.rows, frame.cols, cv.CV_8UC1, 0);
+    const converted = toSpace(src, settings.space);
+    for (const range of settings.ranges) {
+      let m = rangeMask(converted, settings.space, range);
+      if (moving) {
+        const both = m.bitwiseAnd(moving);
+        m.release();
+        m = both;
+      }
+      m = clean(m);
+      ranges.push(analyseMask(m, range.name, range.color));
+      const union = final.bitwiseOr(m);
+      final.release();
+      m.release();
+      final = union;
+    }
+    if (converted !== src) converted.release();
+    moving?.release();
+  }
+  blurred?.release();
+  return { mask: final, analysis: { coverage: coverage(final), ranges } };
+}

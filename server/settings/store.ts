@@ -1,0 +1,117 @@
+/**
+ * The settings store: the one current Settings object, its revision, validated updates, and
+ * its file (the last active settings, restored after a restart). Saves are serialized and
+ * coalesced: a burst of changes costs one write per save cycle, and the newest always lands.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applySettingsPatch, checkSettings, type Checked, type SettingsPatch } from '../../shared/protocol.js';
+import { cloneSettings, type Settings } from '../../shared/settings.js';
+import type { Logger } from '../log.js';
+import { SettingsFileError, lineOf, parseJsonText, writeFileAtomic } from './file.js';
+
+/** SETTINGS_FILE is the name of the last active settings in the data directory. */
+export const SETTINGS_FILE = 'settings.json';
+
+/** Change is one accepted change of the settings. */
+export interface Change {
+  settings: Settings;
+  revision: number;
+  /** viewer id that made it; 0 = server or HTTP API */
+  by: number;
+  /** the client's id for the `set`, echoed */
+  id?: number;
+}
+
+/** loadSettingsFile reads and validates a settings file; null if absent; SettingsFileError if broken. */
+export async function loadSettingsFile(path: string): Promise<Settings | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new SettingsFileError(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  const data = parseJsonText(path, text);
+  const checked = checkSettings(data as Settings);
+  if (!checked.ok) {
+    const key = /^(?:settings: )?(?:ranges\.\d+ \()?([\w]+)/.exec(checked.error.message)?.[1];
+    const line = lineOf(text, key);
+    throw new SettingsFileError(`${path}${line ? `:${line}` : ''}: ${checked.error.message}`);
+  }
+  return checked.value;
+}
+
+/** SettingsStore holds the current settings. Event `change` follows every accepted change. */
+export class SettingsStore extends EventEmitter<{ change: [Change] }> {
+  private value: Settings;
+  private rev = 1;
+  private saving: Promise<void> | null = null;
+  private dirty = false;
+  readonly file: string | null;
+
+  constructor(
+    initial: Settings,
+    dataDir: string | null,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.value = cloneSettings(initial);
+    this.file = dataDir ? join(dataDir, SETTINGS_FILE) : null;
+  }
+
+  get current(): Settings {
+    return this.value;
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  /** update validates a patch against the current settings and applies it, or changes nothing. */
+  update(patch: SettingsPatch, by: number, id?: number): Checked<Settings> {
+    const checked = applySettingsPatch(this.value, patch);
+    if (checked.ok) this.commit(checked.value, by, id);
+    return checked;
+  }
+
+  /** replace swaps in a whole, validated settings object (e.g. a preset). */
+  replace(settings: Settings, by: number): Checked<Settings> {
+    const checked = checkSettings(settings);
+    if (checked.ok) this.commit(cloneSettings(checked.value), by);
+    return checked;
+  }
+
+  /** flush resolves when every change so far is on disk. */
+  async flush(): Promise<void> {
+    while (this.saving) await this.saving;
+  }
+
+  private commit(settings: Settings, by: number, id?: number): void {
+    this.value = settings;
+    this.rev++;
+    this.emit('change', { settings, revision: this.rev, by, ...(id !== undefined ? { id } : {}) });
+    this.scheduleSave();
+  }
+
+  private scheduleSave(): void {
+    if (!this.file) return;
+    this.dirty = true;
+    if (this.saving) return;
+    const file = this.file;
+    this.saving = (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        try {
+          await writeFileAtomic(file, JSON.stringify(this.value, null, 2) + '\n');
+        } catch (e) {
+          this.log.error(`cannot save settings to ${file}: ${(e as Error).message}`);
+        }
+      }
+      this.saving = null;
+    })();
+  }
+}
+
+export { SettingsFileError };
