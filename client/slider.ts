@@ -30,7 +30,7 @@ export function dualSlider(o: DualSliderOptions): DualSlider {
   root.innerHTML = `
     <label class="dual-label" for="${id}-lo">${o.label}</label>
     <input class="num" type="number" id="${id}-lo-n" min="0" max="${o.max}" aria-label="${o.ariaLabel} lower bound">
-    <div class="track" style="background:${o.track}">
+    <div class="track">
       <div class="span a"></div><div class="span b"></div>
       <input type="range" id="${id}-lo" min="0" max="${o.max}" aria-label="${o.ariaLabel} lower bound">
       <input type="range" id="${id}-hi" min="0" max="${o.max}" aria-label="${o.ariaLabel} upper bound">
@@ -43,6 +43,7 @@ export function dualSlider(o: DualSliderOptions): DualSlider {
   const hiN = q<HTMLInputElement>(`#${id}-hi-n`);
   const spanA = q<HTMLElement>('.span.a');
   const spanB = q<HTMLElement>('.span.b');
+  q<HTMLElement>('.track').style.background = o.track; // CSSOM, not a style attribute: allowed by the CSP
 
   const paint = (l: number, u: number): void => {
     const pct = (v: number): string => `${(100 * v) / o.max}%`;
