@@ -199,7 +199,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (fourcc !== null && !/^[\w ]{4}$/.test(fourcc)) throw new ConfigError(`--fourcc must be four characters such as MJPG or YUYV, got "${fourcc}".`);
 
   const sourceText = get('source') ?? 'auto';
-  const source = parseSource(sourceText);
+  let source: SourceSpec;
+  try {
+    source = parseSource(sourceText);
+  } catch (e) {
+    throw new ConfigError(`--source: ${(e as Error).message}.`);
+  }
   if (source.kind === 'file') {
     if (!existsSync(source.path)) throw new ConfigError(`--source: file not found: ${source.path}.`);
     if (!statSync(source.path).isFile()) throw new ConfigError(`--source: not a file: ${source.path}.`);

@@ -365,7 +365,10 @@ export function decodeClientMessage(bytes: Uint8Array): Checked<ClientMessage> {
   if (typeof type !== 'string' || !clientMessageSchema.options.some((o) => o.shape.type.value === type)) {
     return {
       ok: false,
-      error: new SegcamError(ERROR_CODES.UNKNOWN_TYPE, `unknown message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 32) : type ?? null)}`),
+      error: new SegcamError(
+        ERROR_CODES.UNKNOWN_TYPE,
+        `unknown message type ${typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : type === undefined || type === null ? 'null' : `of kind ${typeof type}`}`,
+      ),
     };
   }
   return validatePlain(clientMessageSchema, data, type);

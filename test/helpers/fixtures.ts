@@ -18,9 +18,9 @@ export const CLIPS = {
   small: { file: 'testsrc2-320x240.mp4', lavfi: 'testsrc2=size=320x240:rate=30', seconds: 2 },
   /** one moving red box and two still red boxes on grey, for the motion test */
   motion: {
-    file: 'motion-320x240.mp4',
+    file: 'motion2-320x240.mp4',
     lavfi:
-      'color=c=0x808080:size=320x240:rate=30,drawbox=x=20:y=20:w=40:h=40:color=red:t=fill,drawbox=x=240:y=160:w=40:h=40:color=red:t=fill,drawbox=x=\'mod(t*80,280)\':y=100:w=40:h=40:color=red:t=fill',
+      "color=c=0x808080:size=320x240:rate=30[bg];color=c=red:size=40x40:rate=30[box];[bg][box]overlay=x='mod(t*80,280)':y=100,drawbox=x=20:y=20:w=40:h=40:color=red:t=fill,drawbox=x=240:y=160:w=40:h=40:color=red:t=fill[out0]",
     seconds: 4,
   },
 } as const;

@@ -1,0 +1,142 @@
+/**
+ * Cleanup, analysis, motion and pick-by-click against OpenCV, on generated frames with known
+ * shapes (and a generated clip for motion).
+ */
+import { describe, expect, it } from 'vitest';
+import { openReader } from '../../server/capture/open.js';
+import { cv, type Mat } from '../../server/cv.js';
+import { analyseMask } from '../../server/segment/analysis.js';
+import { cleanMask, dropSmallBlobs } from '../../server/segment/cleanup.js';
+import { MotionDetector } from '../../server/segment/motion.js';
+import { proposeRange, sampleBox } from '../../server/segment/pick.js';
+import { segmentFrame } from '../../server/segment/segment.js';
+import { DEFAULT_SETTINGS, cloneSettings, type Settings } from '../../shared/settings.js';
+import { clipPath } from '../helpers/fixtures.js';
+
+const black = (w = 200, h = 100): Mat => new cv.Mat(h, w, cv.CV_8UC1, 0);
+const fillRect = (m: Mat, x: number, y: number, w: number, h: number, v = 255): void =>
+  m.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + w - 1, y + h - 1), new cv.Vec3(v, v, v), -1, cv.LINE_8);
+const count = (m: Mat): number => m.countNonZero();
+
+describe('analysis', () => {
+  it('counts blobs and gives their exact areas, boxes and centroids, largest first', () => {
+    const m = black();
+    fillRect(m, 10, 10, 20, 10); // 200 px, centroid (19.5, 14.5)
+    fillRect(m, 100, 40, 30, 30); // 900 px, centroid (114.5, 54.5)
+    fillRect(m, 180, 90, 2, 2); // 4 px
+    const a = analyseMask(m, 'tape', '#00ff00');
+    expect(a).toMatchObject({ name: 'tape', color: '#00ff00', blobs: 3, coverage: Math.round((100 * 1104) / 20000 * 100) / 100 });
+    expect(a.top).toEqual([
+      { area: 900, x: 100, y: 40, w: 30, h: 30, cx: 114.5, cy: 54.5 },
+      { area: 200, x: 10, y: 10, w: 20, h: 10, cx: 19.5, cy: 14.5 },
+      { area: 4, x: 180, y: 90, w: 2, h: 2, cx: 180.5, cy: 90.5 },
+    ]);
+    m.release();
+  });
+});
+
+describe('cleanup', () => {
+  it('open removes specks narrower than the kernel and keeps big blobs', () => {
+    const m = black();
+    fillRect(m, 20, 20, 40, 40);
+    for (let i = 0; i < 10; i++) fillRect(m, 100 + i * 8, 10 + (i % 3) * 20, 2, 2);
+    const cleaned = cleanMask(m.copy(), 5, 0, 0);
+    expect(analyseMask(cleaned, 'x', '#000000').blobs).toBe(1);
+    expect(count(cleaned)).toBeGreaterThan(1500); // the 40x40 block survives (corners rounded)
+    m.release();
+    cleaned.release();
+  });
+
+  it('close fills holes smaller than the kernel', () => {
+    const m = black();
+    fillRect(m, 20, 20, 40, 40);
+    fillRect(m, 38, 38, 3, 3, 0); // a 9 px hole
+    expect(count(m)).toBe(1600 - 9);
+    const cleaned = cleanMask(m.copy(), 0, 5, 0);
+    expect(count(cleaned)).toBe(1600);
+    m.release();
+    cleaned.release();
+  });
+
+  it('minimum area drops small blobs, keeps large ones whole', () => {
+    const m = black();
+    fillRect(m, 10, 10, 30, 30); // ~900 px
+    fillRect(m, 100, 10, 6, 6); // ~36 px
+    fillRect(m, 150, 50, 12, 12); // ~144 px
+    const dropped = dropSmallBlobs(m, 100);
+    expect(dropped).toBe(1);
+    const a = analyseMask(m, 'x', '#000000');
+    expect(a.blobs).toBe(2);
+    expect(a.top.map((b) => b.area)).toEqual([900, 144]);
+    m.release();
+  });
+
+  it('blur before thresholding smooths salt noise out of the mask', () => {
+    const frame = new cv.Mat(100, 100, cv.CV_8UC3, [0, 0, 0]);
+    for (let i = 0; i < 200; i++) frame.set((i * 37) % 100, (i * 61) % 100, [0, 0, 255]); // isolated red pixels
+    frame.drawRectangle(new cv.Point2(30, 30), new cv.Point2(69, 69), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
+    const s: Settings = { ...cloneSettings(DEFAULT_SETTINGS), blur: 0 };
+    const sharp = segmentFrame(frame, s, new MotionDetector());
+    const blurred = segmentFrame(frame, { ...s, blur: 7 }, new MotionDetector());
+    expect(sharp.analysis.ranges[0]!.blobs).toBeGreaterThan(50); // specks outside the block
+    expect(blurred.analysis.ranges[0]!.blobs).toBe(1);
+    for (const m of [frame, sharp.mask, blurred.mask]) m.release();
+  });
+});
+
+describe('motion', () => {
+  it('colour AND motion isolates the one moving red box among still red boxes', async () => {
+    const reader = openReader({ kind: 'file', path: clipPath('motion'), text: 'motion' }, { width: 320, height: 240, fps: 0, fourcc: null });
+    const motion = new MotionDetector();
+    const base = cloneSettings(DEFAULT_SETTINGS);
+    const colourOnly: Settings = { ...base, open: 3, minArea: 150 };
+    const colourAndMotion: Settings = { ...colourOnly, motion: { ...base.motion, mode: 'and', history: 50 } };
+    let last = null;
+    let colour = null;
+    for (let i = 0; i < 90; i++) {
+      const f = await reader.read();
+      if (!f) break;
+      last?.mask.release();
+      last = segmentFrame(f, colourAndMotion, motion);
+      if (i === 89) {
+        colour = segmentFrame(f, colourOnly, new MotionDetector());
+        colour.mask.release();
+      }
+      f.release();
+    }
+    reader.close();
+    expect(colour!.analysis.ranges[0]!.blobs).toBe(3); // three red boxes
+    const moving = last!.analysis.ranges[0]!;
+    expect(moving.blobs).toBe(1); // only the one that moves
+    const box = moving.top[0]!;
+    expect(box.cy).toBeGreaterThan(100);
+    expect(box.cy).toBeLessThan(140); // it moves along y = 100..140
+    last!.mask.release();
+  });
+});
+
+describe('pick', () => {
+  it('proposes a range round the sampled pixels that selects them', () => {
+    const frame = new cv.Mat(100, 100, cv.CV_8UC3, [30, 120, 20]); // green background
+    frame.drawCircle(new cv.Point2(50, 50), 20, new cv.Vec3(20, 60, 230), -1, cv.LINE_8); // red-orange disc
+    const samples = sampleBox(frame, { x: 0.5, y: 0.5, w: 0, h: 0 }, 'hsv');
+    expect(samples.length).toBe(7 * 7 * 3);
+    const { lower, upper } = proposeRange(samples, 'hsv');
+    const s: Settings = { ...cloneSettings(DEFAULT_SETTINGS), ranges: [{ name: 'p', color: '#ff0000', lower, upper }] };
+    const seg = segmentFrame(frame, s, new MotionDetector());
+    const a = seg.analysis.ranges[0]!;
+    expect(a.blobs).toBe(1); // the disc, not the background
+    expect(a.top[0]!.area).toBeGreaterThan(1200);
+    expect(Math.abs(a.top[0]!.cx - 50)).toBeLessThan(1);
+    seg.mask.release();
+    frame.release();
+  });
+
+  it('wrapped reds: samples on both sides of hue 0 give a wrapped range', () => {
+    const px = new Uint8Array([178, 200, 200, 1, 210, 210, 177, 190, 220, 2, 205, 215]);
+    const { lower, upper } = proposeRange(px, 'hsv');
+    expect(lower[0]).toBeGreaterThan(upper[0]);
+    expect(lower[0]).toBeLessThanOrEqual(177);
+    expect(upper[0]).toBeGreaterThanOrEqual(2);
+  });
+});
