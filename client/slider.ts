@@ -59,8 +59,11 @@ export function dualSlider(o: DualSliderOptions): DualSlider {
     root.title = l > u ? `${o.label}: ${l}..${o.max} and 0..${u} (wraps)` : `${o.label}: ${l}..${u}`;
   };
   const set = (l: number, u: number): void => {
-    lo.value = loN.value = String(l);
-    hi.value = hiN.value = String(u);
+    // never overwrite the number a user is typing (a server echo can arrive meanwhile)
+    lo.value = String(l);
+    hi.value = String(u);
+    if (document.activeElement !== loN) loN.value = String(l);
+    if (document.activeElement !== hiN) hiN.value = String(u);
     paint(l, u);
   };
   const read = (fromNumbers: boolean, done: boolean): void => {

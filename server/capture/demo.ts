@@ -38,7 +38,8 @@ export class DemoScene {
   }
 
   /** draw returns the scene at time `t` seconds. The caller releases it. */
-  draw(t: number): Mat {
+  draw(seconds: number): Mat {
+    const t = seconds * 0.5; // slow enough to click on while it moves
     const frame = this.background.copy();
     const { width: w, height: h } = this;
     const r = Math.round(Math.min(w, h) * 0.09);
