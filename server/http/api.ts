@@ -199,5 +199,7 @@ export async function statusReport(s: Services) {
     lastFrameMs: p.lastTimings,
     analysis: s.metrics.lastAnalysis,
     revision: s.store.revision,
+    /** Mats alive in OpenCV's allocator (flat over time when every per-frame Mat is released) */
+    liveMats: p.liveMats,
   };
 }

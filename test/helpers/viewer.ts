@@ -33,6 +33,11 @@ export class TestViewer {
     });
   }
 
+  /** mark returns a position in the message log; pass it to next() to include messages from then on */
+  mark(): number {
+    return this.messages.length;
+  }
+
   send(m: ClientMessage): void {
     this.ws.send(pack(m));
   }
@@ -42,9 +47,13 @@ export class TestViewer {
   }
 
   /** next resolves with the next message matching `pred` (including ones already received if `past`). */
-  next<T extends ServerMessage>(pred: (m: ServerMessage) => m is T, timeoutMs?: number): Promise<T>;
-  next(pred: (m: ServerMessage) => boolean, timeoutMs?: number): Promise<ServerMessage>;
-  next(pred: (m: ServerMessage) => boolean, timeoutMs = 10_000): Promise<ServerMessage> {
+  next<T extends ServerMessage>(pred: (m: ServerMessage) => m is T, timeoutMs?: number, from?: number): Promise<T>;
+  next(pred: (m: ServerMessage) => boolean, timeoutMs?: number, from?: number): Promise<ServerMessage>;
+  next(pred: (m: ServerMessage) => boolean, timeoutMs = 10_000, from?: number): Promise<ServerMessage> {
+    if (from !== undefined) {
+      const seen = this.messages.slice(from).find(pred);
+      if (seen) return Promise.resolve(seen);
+    }
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timed out waiting for a message; got ${this.messages.map((m) => m.type).join(',')}`)), timeoutMs);
       this.waiters.push({
