@@ -195,7 +195,7 @@ describe('durable settings', () => {
       s.proc.kill('SIGKILL');
       stop = true;
       await hammer;
-      await new Promise((r) => s.proc.once('exit', r));
+      if (s.proc.exitCode === null && s.proc.signalCode === null) await new Promise((r) => s.proc.once('exit', r));
       const text = readFileSync(join(dataDir, 'settings.json'), 'utf8');
       expect(() => JSON.parse(text)).not.toThrow();
     }

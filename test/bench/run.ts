@@ -1,0 +1,280 @@
+/**
+ * `npm run bench [-- --quick] [-- --soak SECONDS]`: the real server on generated inputs, real
+ * WebSocket viewers over loopback, and a direct OpenCV loop (same binding, same inputs, no
+ * server) measured in the same run, so that the ratios compare like with like on a noisy machine.
+ * Prints a table and writes .bench/results.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { unpackServerMessage } from '../../shared/protocol.js';
+import { cv } from '../../server/cv.js';
+import { FIXTURES, makeClip } from '../helpers/fixtures.js';
+import { startServer, type ServerHandle } from '../helpers/server.js';
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const SOAK_S = argv.includes('--soak') ? Number(argv[argv.indexOf('--soak') + 1]) : 0;
+const SECONDS = QUICK ? 2.5 : 6; // per measurement
+const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
+const CLK_TCK = 100; // Linux USER_HZ
+const OUT_DIR = join(FIXTURES, '..');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (v: number[], p: number): number => {
+  if (!v.length) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** cpuMs is the CPU time (user + system) a process has used, ms. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+interface Viewer {
+  ws: WebSocket;
+  frames: number;
+  bytes: number;
+  latencies: number[];
+}
+async function viewer(s: ServerHandle, stalled = false): Promise<Viewer> {
+  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`);
+  const v: Viewer = { ws, frames: 0, bytes: 0, latencies: [] };
+  await new Promise((r) => ws.once('open', r));
+  if (stalled) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  ws.on('message', (data: Buffer) => {
+    const now = Date.now();
+    const m = unpackServerMessage(data);
+    if (m.type !== 'frame' || m.placeholder) return;
+    v.frames++;
+    v.bytes += data.length;
+    v.latencies.push(now - m.ts);
+  });
+  return v;
+}
+const reset = (vs: Viewer[]) => vs.forEach((v) => ((v.frames = 0), (v.bytes = 0), (v.latencies = [])));
+
+async function stageMs(s: ServerHandle): Promise<{ segment: number; encode: number; n: number }> {
+  const text = await (await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })).text();
+  const get = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    segment: get(/segcam_stage_duration_seconds_sum\{stage="segment"\} ([\d.e+-]+)/) * 1000,
+    encode: get(/segcam_stage_duration_seconds_sum\{stage="encode"\} ([\d.e+-]+)/) * 1000,
+    n: get(/segcam_stage_duration_seconds_count\{stage="segment"\} (\d+)/),
+  };
+}
+
+/** direct runs the same work as the server, sequentially, in this process: no server at all. */
+function direct(file: string, seconds: number) {
+  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
+  const lo1 = new cv.Vec3(170, 100, 80);
+  const hi1 = new cv.Vec3(179, 255, 255);
+  const lo2 = new cv.Vec3(0, 100, 80);
+  const hi2 = new cv.Vec3(10, 255, 255);
+  const t = { read: 0, segment: 0, encode: 0 };
+  let frames = 0;
+  let bytes = 0;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    const a = performance.now();
+    let frame = cap.read();
+    if (frame.empty) {
+      frame.release();
+      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
+      frame = cap.read();
+    }
+    const b = performance.now();
+    const hsv = frame.cvtColor(cv.COLOR_BGR2HSV);
+    const m1 = hsv.inRange(lo1, hi1);
+    const m2 = hsv.inRange(lo2, hi2);
+    const mask = m1.bitwiseOr(m2);
+    const dst = new cv.Mat(frame.rows, frame.cols, cv.CV_8UC3, 0);
+    frame.copyTo(dst, mask).release();
+    const c = performance.now();
+    const jpeg = cv.imencode('.jpg', dst, [cv.IMWRITE_JPEG_QUALITY, 80]);
+    const d = performance.now();
+    bytes += jpeg.length;
+    for (const m of [frame, hsv, m1, m2, mask, dst]) m.release();
+    t.read += b - a;
+    t.segment += c - b;
+    t.encode += d - c;
+    frames++;
+  }
+  const wall = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  cap.release();
+  return {
+    fps: r1(frames / wall),
+    cpuMsPerFrame: r2((cpu.user + cpu.system) / 1000 / frames),
+    stageMs: { read: r2(t.read / frames), segment: r2(t.segment / frames), encode: r2(t.encode / frames) },
+    bytesPerFrame: Math.round(bytes / frames),
+  };
+}
+
+async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>): Promise<T> {
+  const s = await startServer({ args: ['--source', source, '--quality', '80', '--max-viewers', '100', '--quiet', ...extra] });
+  try {
+    return await body(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** unpaced: frames delivered to one viewer per second, whole-process CPU per frame, stage times. */
+function unpaced(source: string, extra: string[] = []) {
+  return serverRun(source, ['--fps', '0', ...extra], async (s) => {
+    const v = await viewer(s);
+    await sleep(1000);
+    reset([v]);
+    const st0 = await stageMs(s);
+    const cpu0 = cpuMs(s.proc.pid!);
+    const t0 = performance.now();
+    await sleep(SECONDS * 1000);
+    const cpu = cpuMs(s.proc.pid!) - cpu0;
+    const wall = (performance.now() - t0) / 1000;
+    const st1 = await stageMs(s);
+    const n = st1.n - st0.n;
+    v.ws.terminate();
+    return {
+      fps: r1(v.frames / wall),
+      cpuMsPerFrame: r2(cpu / v.frames),
+      stageMs: { segment: r2((st1.segment - st0.segment) / n), encode: r2((st1.encode - st0.encode) / n) },
+      bytesPerFrame: Math.round(v.bytes / v.frames),
+    };
+  });
+}
+
+/** paced: latency at the source's 30 fps, with 1 viewer, then with 50 viewers and a stalled one. */
+function paced(source: string, extra: string[] = []) {
+  return serverRun(source, ['--fps', '30', ...extra], async (s) => {
+    const one = await viewer(s);
+    await sleep(1000);
+    reset([one]);
+    const cpu0 = cpuMs(s.proc.pid!);
+    await sleep(SECONDS * 1000);
+    const cpuOne = (cpuMs(s.proc.pid!) - cpu0) / one.frames;
+    const single = { p50: pct(one.latencies, 50), p95: pct(one.latencies, 95), p99: pct(one.latencies, 99), fps: r1(one.frames / SECONDS) };
+    const crowd: Viewer[] = [one];
+    for (let i = 0; i < 49; i++) crowd.push(await viewer(s));
+    const stalled = await viewer(s, true);
+    await sleep(1000);
+    reset(crowd);
+    const rss0 = rssMb(s.proc.pid!);
+    const cpu1 = cpuMs(s.proc.pid!);
+    await sleep(SECONDS * 1000);
+    const cpuCrowd = (cpuMs(s.proc.pid!) - cpu1) / one.frames;
+    const rss1 = rssMb(s.proc.pid!);
+    const all = crowd.flatMap((v) => v.latencies);
+    for (const v of [...crowd, stalled]) v.ws.terminate();
+    return {
+      latency1: single,
+      latency50: { p50: pct(all, 50), p95: pct(all, 95), p99: pct(all, 99), fps: r1(one.frames / SECONDS), stalledViewerFrames: stalled.frames },
+      cpuMsPerFrame1: r2(cpuOne),
+      cpuMsPerFrame50: r2(cpuCrowd),
+      cpuRatio50to1: r2(cpuCrowd / cpuOne),
+      rssMb: { start: r1(rss0), end: r1(rss1) },
+    };
+  });
+}
+
+/** idle: CPU with the source connected and nobody watching, % of one core. */
+function idle(source: string, extra: string[] = []) {
+  return serverRun(source, extra, async (s) => {
+    await sleep(1500);
+    const c0 = cpuMs(s.proc.pid!);
+    await sleep(3000);
+    return { cpuPercent: r1(((cpuMs(s.proc.pid!) - c0) / 3000) * 100) };
+  });
+}
+
+async function soak(file: string, seconds: number) {
+  return serverRun(file, ['--fps', '30'], async (s) => {
+    const v = await viewer(s);
+    const windowOf = async () => {
+      reset([v]);
+      await sleep(10_000);
+      return { p50: pct(v.latencies, 50), p95: pct(v.latencies, 95), p99: pct(v.latencies, 99), frames: v.frames, rssMb: r1(rssMb(s.proc.pid!)) };
+    };
+    const first = await windowOf();
+    await sleep(Math.max(0, seconds * 1000 - 20_000));
+    const last = await windowOf();
+    v.ws.terminate();
+    return { seconds, first10s: first, last10s: last };
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const results: Record<string, unknown> = {
+    machine: { cpus: Number(execFileSync('nproc').toString().trim()), node: process.version, opencv: `${cv.version.major}.${cv.version.minor}.${cv.version.revision}`, date: new Date().toISOString(), quick: QUICK },
+  };
+  const rows: string[][] = [];
+  for (const [w, h] of SIZES) {
+    const file = await makeClip(`bench-${w}x${h}.mp4`, `testsrc2=size=${w}x${h}:rate=30`, QUICK ? 4 : 10);
+    process.stderr.write(`bench ${w}x${h}: direct loop…\n`);
+    const d = direct(file, SECONDS);
+    process.stderr.write(`bench ${w}x${h}: server unpaced…\n`);
+    const u = await unpaced(file);
+    process.stderr.write(`bench ${w}x${h}: server at 30 fps, 1 and 50+1 viewers…\n`);
+    const p = await paced(file);
+    results[`${w}x${h}`] = { direct: d, unpaced: u, paced: p, ratios: { throughput: r2(u.fps / d.fps), cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame) } };
+    rows.push([
+      `${w}x${h} H.264`,
+      String(d.fps),
+      String(u.fps),
+      `${r2(u.fps / d.fps)}x`,
+      `${d.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
+      `r${d.stageMs.read} s${d.stageMs.segment} e${d.stageMs.encode} / s${u.stageMs.segment} e${u.stageMs.encode}`,
+      `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`,
+      `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`,
+      `${p.cpuRatio50to1}x`,
+      `${p.rssMb.start}→${p.rssMb.end}`,
+      String(u.bytesPerFrame),
+    ]);
+  }
+  if (!QUICK) {
+    process.stderr.write('bench demo 640x480…\n');
+    const u = await unpaced('demo', ['--width', '640', '--height', '480']);
+    const p = await paced('demo', ['--width', '640', '--height', '480']);
+    results.demo = { unpaced: u, paced: p };
+    rows.push(['demo 640x480', '–', String(u.fps), '–', `– / ${u.cpuMsPerFrame}`, `s${u.stageMs.segment} e${u.stageMs.encode}`, `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`, `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`, `${p.cpuRatio50to1}x`, `${p.rssMb.start}→${p.rssMb.end}`, String(u.bytesPerFrame)]);
+    process.stderr.write('bench idle…\n');
+    const clip720 = join(FIXTURES, 'bench-1280x720.mp4');
+    const idleDemo = await idle('demo');
+    const idleFile = await idle(clip720);
+    const decodeOnly = (results['1280x720'] as { direct: { stageMs: { read: number } } }).direct.stageMs.read;
+    results.idle = { demoCpuPercent: idleDemo.cpuPercent, file720CpuPercent: idleFile.cpuPercent, decode720At30fpsPercent: r1((decodeOnly * 30) / 10) };
+  }
+  if (SOAK_S > 0) {
+    process.stderr.write(`bench soak ${SOAK_S} s at 1280x720, 30 fps…\n`);
+    results.soak = await soak(join(FIXTURES, 'bench-1280x720.mp4'), SOAK_S);
+  }
+  const head = ['input', 'direct fps', 'server fps', 'ratio', 'CPU ms/frame direct / server', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
+  const table = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
+  if (results.idle) console.log(`idle (nobody watching): demo ${(results.idle as { demoCpuPercent: number }).demoCpuPercent}% of a core; 1280x720 file ${(results.idle as { file720CpuPercent: number }).file720CpuPercent}% (decoding alone ≈ ${(results.idle as { decode720At30fpsPercent: number }).decode720At30fpsPercent}%)`);
+  if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
+  const out = join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\n${out} written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
