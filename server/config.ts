@@ -77,7 +77,7 @@ export const FLAGS: FlagDoc[] = [
   { flag: 'open-timeout', type: 'string', default: '5', help: 's a network source may take to open or to deliver data' },
   { flag: 'retry-min', type: 'string', default: '0.5', help: 's before the first reconnect attempt' },
   { flag: 'retry-max', type: 'string', default: '30', help: 's cap of the jittered exponential reconnect backoff' },
-  { flag: 'data-dir', type: 'string', default: DEFAULT_DATA_DIR, help: 'where settings and presets are saved' },
+  { flag: 'data-dir', type: 'string', default: '$XDG_CONFIG_HOME/segcam or ~/.config/segcam', help: 'where settings and presets are saved' },
   { flag: 'preset', type: 'string', default: '', help: 'load this saved preset at start' },
   { flag: 'quiet', type: 'boolean', default: 'false', help: 'log warnings and errors only' },
   { flag: 'help', type: 'boolean', default: '', help: 'print this help and exit' },

@@ -23,3 +23,15 @@ function loadQuietly(): Cv {
 /** cv is the loaded binding. */
 export const cv: Cv = loadQuietly();
 export type { Mat } from '@u4/opencv4nodejs';
+
+/**
+ * blank returns a new Mat filled with one value. The binding's fill constructor
+ * (`new Mat(rows, cols, type, fill)`) fills element by element from JavaScript: 200 ms for a
+ * 1280x720 BGR frame. Allocating without a fill and calling setTo costs 0.05 ms.
+ */
+export function blank(rows: number, cols: number, type: number, value: number | [number, number, number]): import('@u4/opencv4nodejs').Mat {
+  const m = new cv.Mat(rows, cols, type);
+  if (typeof value !== 'number') m.setTo(new cv.Vec3(...value));
+  else m.setTo(m.channels === 3 ? new cv.Vec3(value, value, value) : value);
+  return m;
+}

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.quiet);
   let running;
   try {
-    running = await startSegcam(config, log);
+    running = await startSegcam(config, log, (reason) => {
+      log.error(`${reason}: exiting (code 70) so that the supervisor (systemd, docker, ...) restarts segcam`);
+      process.exit(70);
+    });
   } catch (e) {
     if (e instanceof SettingsFileError || e instanceof SegcamError) {
       process.stderr.write(`segcam: ${e.message}\nsegcam: fix or remove that file; it has not been changed.\n`);

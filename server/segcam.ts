@@ -31,7 +31,7 @@ export interface Running {
  * startSegcam starts everything. Settings come from the flags, else from --preset, else from the
  * last saved file, else the defaults; a broken saved file throws SettingsFileError (and is left alone).
  */
-export async function startSegcam(config: Config, log: Logger): Promise<Running> {
+export async function startSegcam(config: Config, log: Logger, onFatal: (reason: string) => void = () => undefined): Promise<Running> {
   // 1. settings
   const presets = new PresetStore(config.dataDir);
   const saved = await loadSettingsFile(join(config.dataDir, SETTINGS_FILE));
@@ -52,6 +52,8 @@ export async function startSegcam(config: Config, log: Logger): Promise<Running>
     store.current,
     log,
   );
+
+  pipeline.on('fatal', onFatal);
 
   // 3. broadcast
   const hub = new Hub((views) => pipeline.setViews(views));

@@ -1,14 +1,14 @@
 /**
  * The "no signal" frame: what viewers see while there is no picture, saying why.
  */
-import { cv, type Mat } from '../cv.js';
+import { blank, cv, type Mat } from '../cv.js';
 
 /**
  * drawPlaceholder returns a dark frame of the given size with a headline and a reason,
  * e.g. "NO SIGNAL" / "connection refused, retrying in 4 s". The caller releases it.
  */
 export function drawPlaceholder(width: number, height: number, headline: string, detail: string): Mat {
-  const frame = new cv.Mat(height, width, cv.CV_8UC3, [40, 32, 32]);
+  const frame = blank(height, width, cv.CV_8UC3, [40, 32, 32]);
   const scale = Math.max(0.4, width / 900);
   const white = new cv.Vec3(235, 235, 235);
   const grey = new cv.Vec3(170, 170, 170);

@@ -26,24 +26,20 @@ const SWITCH_TIMEOUT_MS = 30_000;
 /** PipelineStats are counters since start, with the last frame's stage times. */
 export interface PipelineStats extends WorkerStats {
   lastTimings: EncodedFrame['timings'] | null;
-  /** times the OpenCV thread itself had to be restarted */
-  workerRestarts: number;
 }
 
 type Pending<T> = Map<number, { resolve: (v: T) => void; reject: (e: SegcamError) => void; timer: NodeJS.Timeout }>;
 
-/** Pipeline events: `frame` for each encoded frame, `status` for each change of the source. */
-export class Pipeline extends EventEmitter<{ frame: [EncodedFrame]; status: [SourceStatus] }> {
+/** Pipeline events: `frame` for each encoded frame, `status` for each change of the source, `fatal` if the OpenCV thread is lost. */
+export class Pipeline extends EventEmitter<{ frame: [EncodedFrame]; status: [SourceStatus]; fatal: [string] }> {
   private worker: Worker | null = null;
   private views: View[] = [];
   private settings: Settings;
   private spec: SourceSpec;
   private currentStatus: SourceStatus;
   private workerStats: WorkerStats = { captured: 0, dropped: 0, processed: 0, encodes: 0, reconnects: 0, liveMats: null };
-  private base = { captured: 0, dropped: 0, processed: 0, encodes: 0, reconnects: 0 }; // from restarted workers
   private lastTimings: EncodedFrame['timings'] | null = null;
   private lastTickAt = Date.now();
-  private restarts = 0;
   private stopping = false;
   private watchdog: NodeJS.Timeout | null = null;
   private nextId = 1;
@@ -80,18 +76,7 @@ export class Pipeline extends EventEmitter<{ frame: [EncodedFrame]; status: [Sou
   }
 
   get stats(): PipelineStats {
-    const w = this.workerStats;
-    const b = this.base;
-    return {
-      captured: b.captured + w.captured,
-      dropped: b.dropped + w.dropped,
-      processed: b.processed + w.processed,
-      encodes: b.encodes + w.encodes,
-      reconnects: b.reconnects + w.reconnects,
-      liveMats: w.liveMats,
-      lastTimings: this.lastTimings,
-      workerRestarts: this.restarts,
-    };
+    return { ...this.workerStats, lastTimings: this.lastTimings };
   }
 
   /** setSettings applies settings from the next frame on. */
@@ -170,28 +155,21 @@ export class Pipeline extends EventEmitter<{ frame: [EncodedFrame]; status: [Sou
     worker.on('error', (e) => this.log.error(`pipeline thread failed: ${e.stack ?? e.message}`));
     worker.on('exit', (code) => {
       if (this.worker !== worker || this.stopping) return;
-      this.log.error(`pipeline thread exited (code ${code}); restarting it`);
-      this.restart();
+      this.fail(`pipeline thread exited (code ${code})`);
     });
     if (this.views.length) this.command({ type: 'views', views: this.views });
   }
 
-  /** restart replaces a dead or stuck OpenCV thread, once the old one has gone (never two at once). */
-  private restart(): void {
-    const old = this.worker;
-    this.worker = null;
-    const w = this.workerStats;
-    this.base = { captured: this.base.captured + w.captured, dropped: this.base.dropped + w.dropped, processed: this.base.processed + w.processed, encodes: this.base.encodes + w.encodes, reconnects: this.base.reconnects + w.reconnects + 1 };
-    this.workerStats = { captured: 0, dropped: 0, processed: 0, encodes: 0, reconnects: 0, liveMats: null };
-    this.restarts++;
-    const go = (): void => {
-      if (!this.stopping) this.spawn();
-    };
-    if (old && old.threadId !== -1) {
-      old.removeAllListeners('message');
-      old.once('exit', go);
-      void old.terminate();
-    } else go();
+  /**
+   * fail gives up on a dead or stuck OpenCV thread. A second thread cannot load the binding in
+   * the same process (it aborts V8), so the process must end and be restarted by its
+   * supervisor; source failures never come here, the capture loop handles those itself.
+   */
+  private fail(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.emit('fatal', `${reason}; the OpenCV thread cannot be restarted inside this process`);
   }
 
   private checkWorker(): void {
@@ -203,8 +181,7 @@ export class Pipeline extends EventEmitter<{ frame: [EncodedFrame]; status: [Sou
       this.setStatus({ ...this.currentStatus, state: 'reconnecting', error: `capture busy: no word from it for ${(silentMs / 1000).toFixed(1)} s`, since: Date.now() });
     }
     if (silentMs > hungAfter) {
-      this.log.error(`pipeline thread unresponsive for ${(silentMs / 1000).toFixed(1)} s; restarting it`);
-      this.restart();
+      this.fail(`pipeline thread unresponsive for ${(silentMs / 1000).toFixed(1)} s`);
     }
   }
 

@@ -23,6 +23,7 @@ import type { EncodedFrame, PipelineCommand, PipelineEvent, PipelineWorkerData }
 const STATS_MS = 250;
 const data = workerData as PipelineWorkerData;
 const parent = parentPort!;
+if (process.env.SEGCAM_CV_THREADS) cv.setNumThreads(Number(process.env.SEGCAM_CV_THREADS)); // for measurements
 
 let settings: Settings = data.settings;
 let views: View[] = [];
@@ -76,7 +77,7 @@ function processSlot(): void {
   if (!taken) return;
   const { frame } = taken;
   try {
-    if (views.length > 0) process(taken);
+    if (views.length > 0) segmentAndEncode(taken);
   } catch (e) {
     emit({ type: 'log', level: 'error', message: `segmentation failed: ${(e as Error).message}` });
   } finally {
@@ -85,7 +86,7 @@ function processSlot(): void {
   schedule();
 }
 
-function process({ frame, ts, placeholder, offeredAt }: NonNullable<typeof slot>): void {
+function segmentAndEncode({ frame, ts, placeholder, offeredAt }: NonNullable<typeof slot>): void {
   const t0 = performance.now();
   const jpegs: EncodedFrame['jpegs'] = [];
   let encodes = 0;

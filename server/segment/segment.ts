@@ -4,7 +4,7 @@
  */
 import type { Analysis, RangeAnalysis } from '../../shared/protocol.js';
 import type { Settings } from '../../shared/settings.js';
-import { cv, type Mat } from '../cv.js';
+import { blank, cv, type Mat } from '../cv.js';
 import { analyseMask, coverage } from './analysis.js';
 import { blurFrame, cleanMask } from './cleanup.js';
 import { rangeMask, toSpace } from './mask.js';
@@ -32,8 +32,8 @@ export function segmentFrame(frame: Mat, settings: Settings, motion: MotionDetec
     final = clean(moving!);
     ranges.push(analyseMask(final, MOTION_NAME, '#ffffff'));
   } else {
-    final = new cv.Mat(frame.rows, frame.cols, cv.CV_8UC1, 0);
     const converted = toSpace(src, settings.space);
+    const masks: Mat[] = [];
     for (const range of settings.ranges) {
       let m = rangeMask(converted, settings.space, range);
       if (moving) {
@@ -43,14 +43,27 @@ export function segmentFrame(frame: Mat, settings: Settings, motion: MotionDetec
       }
       m = clean(m);
       ranges.push(analyseMask(m, range.name, range.color));
-      const union = final.bitwiseOr(m);
-      final.release();
-      m.release();
-      final = union;
+      masks.push(m);
     }
+    final = unionOf(masks, frame.rows, frame.cols);
     if (converted !== src) converted.release();
     moving?.release();
   }
   blurred?.release();
-  return { mask: final, analysis: { coverage: coverage(final), ranges } };
+  // one range: its analysis already counted the mask's pixels
+  const total = ranges.length === 1 ? ranges[0]!.coverage : coverage(final);
+  return { mask: final, analysis: { coverage: total, ranges } };
+}
+
+/** unionOf ORs masks into one, consuming them (a single mask is returned as it is). */
+function unionOf(masks: Mat[], rows: number, cols: number): Mat {
+  if (masks.length === 0) return blank(rows, cols, cv.CV_8UC1, 0);
+  let union = masks[0]!;
+  for (const m of masks.slice(1)) {
+    const next = union.bitwiseOr(m);
+    union.release();
+    m.release();
+    union = next;
+  }
+  return union;
 }

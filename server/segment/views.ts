@@ -3,7 +3,7 @@
  * side-by-side images are drawn into buffers kept from frame to frame (no per-frame allocation).
  */
 import type { View } from '../../shared/settings.js';
-import { cv, type Mat } from '../cv.js';
+import { blank, cv, type Mat } from '../cv.js';
 import { applyMask } from './mask.js';
 
 /** ViewRenderer renders views; returned Mats are borrowed until the next frame. */
@@ -27,7 +27,7 @@ export class ViewRenderer {
   private maskedOf(frame: Mat, mask: Mat, seq: number): Mat {
     if (!this.masked || this.masked.cols !== frame.cols || this.masked.rows !== frame.rows) {
       this.masked?.release();
-      this.masked = new cv.Mat(frame.rows, frame.cols, cv.CV_8UC3, 0);
+      this.masked = blank(frame.rows, frame.cols, cv.CV_8UC3, 0);
       this.maskedFor = -1;
     }
     if (this.maskedFor !== seq) {
@@ -40,7 +40,7 @@ export class ViewRenderer {
   private sideBuffers(w: number, h: number): { all: Mat; left: Mat; right: Mat } {
     if (!this.side || this.side.all.cols !== 2 * w || this.side.all.rows !== h) {
       this.releaseSide();
-      const all = new cv.Mat(h, 2 * w, cv.CV_8UC3, 0);
+      const all = blank(h, 2 * w, cv.CV_8UC3, 0);
       this.side = { all, left: all.getRegion(new cv.Rect(0, 0, w, h)), right: all.getRegion(new cv.Rect(w, 0, w, h)) };
     }
     return this.side;

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { unpackServerMessage } from '../../shared/protocol.js';
-import { cv } from '../../server/cv.js';
+import { blank, cv } from '../../server/cv.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 
@@ -72,8 +72,12 @@ async function stageMs(s: ServerHandle): Promise<{ segment: number; encode: numb
   };
 }
 
-/** direct runs the same work as the server, sequentially, in this process: no server at all. */
-function direct(file: string, seconds: number) {
+/**
+ * direct runs the work sequentially in this process, no server: read, HSV, inRange (the default
+ * wrapped red range: two inRange and an OR), masked copy, JPEG at quality 80. `sameWork` adds
+ * what the server also does per frame: the blob analysis (connectedComponentsWithStats).
+ */
+function direct(file: string, seconds: number, sameWork: boolean) {
   const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
   const lo1 = new cv.Vec3(170, 100, 80);
   const hi1 = new cv.Vec3(179, 255, 255);
@@ -97,8 +101,14 @@ function direct(file: string, seconds: number) {
     const m1 = hsv.inRange(lo1, hi1);
     const m2 = hsv.inRange(lo2, hi2);
     const mask = m1.bitwiseOr(m2);
-    const dst = new cv.Mat(frame.rows, frame.cols, cv.CV_8UC3, 0);
+    const dst = blank(frame.rows, frame.cols, cv.CV_8UC3, 0);
     frame.copyTo(dst, mask).release();
+    if (sameWork) {
+      const cc = mask.connectedComponentsWithStats(8, cv.CV_32S);
+      cc.stats.getData();
+      cc.centroids.getData();
+      for (const m of [cc.labels, cc.stats, cc.centroids]) m.release();
+    }
     const c = performance.now();
     const jpeg = cv.imencode('.jpg', dst, [cv.IMWRITE_JPEG_QUALITY, 80]);
     const d = performance.now();
@@ -222,18 +232,25 @@ async function main(): Promise<void> {
   for (const [w, h] of SIZES) {
     const file = await makeClip(`bench-${w}x${h}.mp4`, `testsrc2=size=${w}x${h}:rate=30`, QUICK ? 4 : 10);
     process.stderr.write(`bench ${w}x${h}: direct loop…\n`);
-    const d = direct(file, SECONDS);
+    const plain = direct(file, SECONDS, false);
+    const d = direct(file, SECONDS, true);
     process.stderr.write(`bench ${w}x${h}: server unpaced…\n`);
     const u = await unpaced(file);
     process.stderr.write(`bench ${w}x${h}: server at 30 fps, 1 and 50+1 viewers…\n`);
     const p = await paced(file);
-    results[`${w}x${h}`] = { direct: d, unpaced: u, paced: p, ratios: { throughput: r2(u.fps / d.fps), cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame) } };
+    results[`${w}x${h}`] = {
+      directPlain: plain,
+      direct: d,
+      unpaced: u,
+      paced: p,
+      ratios: { throughput: r2(u.fps / d.fps), cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame), throughputVsPlain: r2(u.fps / plain.fps), cpuPerFrameVsPlain: r2(u.cpuMsPerFrame / plain.cpuMsPerFrame) },
+    };
     rows.push([
       `${w}x${h} H.264`,
-      String(d.fps),
+      `${plain.fps} / ${d.fps}`,
       String(u.fps),
-      `${r2(u.fps / d.fps)}x`,
-      `${d.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
+      `${r2(u.fps / d.fps)}x (${r2(u.fps / plain.fps)}x)`,
+      `${plain.cpuMsPerFrame} / ${d.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
       `r${d.stageMs.read} s${d.stageMs.segment} e${d.stageMs.encode} / s${u.stageMs.segment} e${u.stageMs.encode}`,
       `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`,
       `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`,
@@ -259,7 +276,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench soak ${SOAK_S} s at 1280x720, 30 fps…\n`);
     results.soak = await soak(join(FIXTURES, 'bench-1280x720.mp4'), SOAK_S);
   }
-  const head = ['input', 'direct fps', 'server fps', 'ratio', 'CPU ms/frame direct / server', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
+  const head = ['input', 'direct fps plain / same work', 'server fps', 'ratio (vs plain)', 'CPU ms/frame plain / same / server', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
   const table = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -2,11 +2,10 @@
  * `npm run screenshot`: remakes client/screenshot.png, the viewer as the README shows it — the
  * demo scene, side by side, with two tuned ranges and the analysis overlay.
  */
-import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../helpers/browser.js';
-import { startServer } from '../helpers/server.js';
+import { ROOT, startServer } from '../helpers/server.js';
 
-const OUT = fileURLToPath(new URL('../../../client/screenshot.png', import.meta.url));
+const OUT = `${ROOT}client/screenshot.png`;
 
 async function main(): Promise<void> {
   const server = await startServer({ args: ['--source', 'demo', '--width', '640', '--height', '480', '--quiet'] });

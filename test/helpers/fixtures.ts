@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const run = promisify(execFile);
 
 /** FIXTURES is where generated clips live (ignored by git). */
-export const FIXTURES = fileURLToPath(new URL('../../.bench/fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL(import.meta.url.includes('/dist/test/') ? '../../../.bench/fixtures/' : '../../.bench/fixtures/', import.meta.url));
 
 /** CLIPS are the generated clips: name → ffmpeg lavfi input and length. */
 export const CLIPS = {

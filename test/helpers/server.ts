@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MAIN = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
+/** ROOT is the project folder, whether this file runs from test/ (vitest) or dist/test/ (bench). */
+export const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/test/') ? '../../../' : '../../', import.meta.url));
+export const MAIN = `${ROOT}dist/server/main.js`;
 
 export interface ServerHandle {
   proc: ChildProcess;
