@@ -64,7 +64,7 @@ export class Connection {
     ws.onclose = (ev) => {
       window.clearInterval(this.pingTimer);
       this.ws = null;
-      if (ev.code === CLOSE_CODES.UNAUTHORIZED) return this.onState({ kind: 'refused', reason: ev.reason || 'access token rejected' });
+      if (ev.code === CLOSE_CODES.ABUSE) return this.onState({ kind: 'refused', reason: `closed by the server: ${ev.reason}` });
       const reason = ev.reason || (opened ? 'connection lost' : 'server unreachable');
       this.retry(ev.code === CLOSE_CODES.TRY_AGAIN_LATER ? `${reason}; waiting for a free place` : reason);
     };

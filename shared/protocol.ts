@@ -49,9 +49,7 @@ export const CLOSE_CODES = {
   GOING_AWAY: 1001, // server shutting down
   MESSAGE_TOO_BIG: 1009,
   TRY_AGAIN_LATER: 1013, // too many viewers
-  UNAUTHORIZED: 4001,
   ABUSE: 4008, // persistent garbage or rate-limit abuse
-  HEARTBEAT_TIMEOUT: 4010,
 } as const;
 
 /** SegcamError is an error with a stable code, safe to show to a client. */

@@ -35,16 +35,14 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   }
 }
 
-/** readJsonFile returns the parsed file, or null if it does not exist. */
-export async function readJsonFile(path: string): Promise<unknown> {
-  let text: string;
+/** readTextFile returns a file's text, or null if it does not exist. */
+export async function readTextFile(path: string): Promise<string | null> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new SettingsFileError(`${path}: cannot read: ${(e as Error).message}`);
   }
-  return parseJsonText(path, text);
 }
 
 /** parseJsonText parses JSON, turning a syntax error into "file:line:column: message". */

@@ -4,12 +4,11 @@
  * coalesced: a burst of changes costs one write per save cycle, and the newest always lands.
  */
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applySettingsPatch, checkSettings, type Checked, type SettingsPatch } from '../../shared/protocol.js';
 import { cloneSettings, type Settings } from '../../shared/settings.js';
 import type { Logger } from '../log.js';
-import { SettingsFileError, lineOf, parseJsonText, writeFileAtomic } from './file.js';
+import { SettingsFileError, lineOf, parseJsonText, readTextFile, writeFileAtomic } from './file.js';
 
 /** SETTINGS_FILE is the name of the last active settings in the data directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -26,13 +25,8 @@ export interface Change {
 
 /** loadSettingsFile reads and validates a settings file; null if absent; SettingsFileError if broken. */
 export async function loadSettingsFile(path: string): Promise<Settings | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SettingsFileError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  const text = await readTextFile(path);
+  if (text === null) return null;
   const data = parseJsonText(path, text);
   const checked = checkSettings(data as Settings);
   if (!checked.ok) {

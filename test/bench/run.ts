@@ -206,6 +206,26 @@ function idle(source: string, extra: string[] = []) {
   });
 }
 
+/** browser: the viewer in Chromium against the demo: received fps and capture-to-display latency. */
+async function browser(w: number, h: number) {
+  const { launchBrowser } = await import('../helpers/browser.js');
+  return serverRun('demo', ['--width', String(w), '--height', String(h), '--fps', '30'], async (s) => {
+    const b = await launchBrowser();
+    try {
+      const page = await b.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${s.base}/?token=${s.token}`);
+      await page.waitForFunction(() => (window.segcam?.view.current?.seq ?? 0) > 10, null, { timeout: 20_000 });
+      await sleep(SECONDS * 1000);
+      return await page.evaluate(() => {
+        const f = window.segcam.status.figures();
+        return { fps: Math.round(f.fps * 10) / 10, latencyP50: Math.round(f.latencyMs), latencyP95: Math.round(f.p95LatencyMs) };
+      });
+    } finally {
+      await b.close();
+    }
+  });
+}
+
 async function soak(file: string, seconds: number) {
   return serverRun(file, ['--fps', '30'], async (s) => {
     const v = await viewer(s);
@@ -265,6 +285,8 @@ async function main(): Promise<void> {
     const p = await paced('demo', ['--width', '640', '--height', '480']);
     results.demo = { unpaced: u, paced: p };
     rows.push(['demo 640x480', '–', String(u.fps), '–', `– / ${u.cpuMsPerFrame}`, `s${u.stageMs.segment} e${u.stageMs.encode}`, `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`, `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`, `${p.cpuRatio50to1}x`, `${p.rssMb.start}→${p.rssMb.end}`, String(u.bytesPerFrame)]);
+    process.stderr.write('bench viewer in Chromium…\n');
+    results.chromium = { '640x480': await browser(640, 480), '1280x720': await browser(1280, 720) };
     process.stderr.write('bench idle…\n');
     const clip720 = join(FIXTURES, 'bench-1280x720.mp4');
     const idleDemo = await idle('demo');
@@ -282,6 +304,7 @@ async function main(): Promise<void> {
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
   if (results.idle) console.log(`idle (nobody watching): demo ${(results.idle as { demoCpuPercent: number }).demoCpuPercent}% of a core; 1280x720 file ${(results.idle as { file720CpuPercent: number }).file720CpuPercent}% (decoding alone ≈ ${(results.idle as { decode720At30fpsPercent: number }).decode720At30fpsPercent}%)`);
+  if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);
   if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
   const out = join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
