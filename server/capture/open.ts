@@ -78,7 +78,7 @@ export function openReader(spec: Exclude<SourceSpec, { kind: 'auto' }>, opts: Re
         first = null;
         return f;
       }
-      const m = process.env.SEGCAM_SYNC_READ ? cap.read() : await cap.readAsync();
+      const m = await cap.readAsync();
       if (m.empty) {
         m.release();
         return null;

@@ -63,27 +63,35 @@ let capture = new CaptureLoop(data.source, data.capture, sink);
 function schedule(): void {
   if (scheduled || !slot || views.length === 0) return;
   scheduled = true;
-  setImmediate(processSlot);
+  setImmediate(takeSlot);
 }
 
-/** processSlot takes the newest frame, segments it, encodes each watched view once, and publishes. */
-function processSlot(): void {
-  scheduled = false;
+/**
+ * takeSlot empties the slot, lets the capture loop start reading the next frame (its
+ * continuation runs as a microtask, dispatching the decode to libuv's pool), and only then
+ * segments and encodes the frame it took: decode and segmentation overlap on the two cores.
+ */
+function takeSlot(): void {
   const taken = slot;
   slot = null;
   const waiters = takenWaiters;
   takenWaiters = [];
   waiters.forEach((w) => w());
-  if (!taken) return;
-  const { frame } = taken;
-  try {
-    if (views.length > 0) segmentAndEncode(taken);
-  } catch (e) {
-    emit({ type: 'log', level: 'error', message: `segmentation failed: ${(e as Error).message}` });
-  } finally {
-    if (lastOriginal !== frame) frame.release();
+  if (!taken) {
+    scheduled = false;
+    return;
   }
-  schedule();
+  setImmediate(() => {
+    try {
+      if (views.length > 0) segmentAndEncode(taken);
+    } catch (e) {
+      emit({ type: 'log', level: 'error', message: `segmentation failed: ${(e as Error).message}` });
+    } finally {
+      if (lastOriginal !== taken.frame) taken.frame.release();
+      scheduled = false;
+      schedule();
+    }
+  });
 }
 
 function segmentAndEncode({ frame, ts, placeholder, offeredAt }: NonNullable<typeof slot>): void {

@@ -57,7 +57,7 @@ describe('pipeline mechanisms', () => {
       const b = await sample();
       expect(a.mats).toBeGreaterThan(0);
       expect(b.frames - a.frames).toBeGreaterThan(200); // unpaced: many frames went through
-      expect(Math.abs(b.mats - a.mats)).toBeLessThanOrEqual(6); // not one per frame
+      expect(Math.abs(b.mats - a.mats)).toBeLessThanOrEqual(20); // a few in flight, not one per frame (200+)
     } finally {
       await s.stop();
     }
