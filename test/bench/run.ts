@@ -130,6 +130,50 @@ function direct(file: string, seconds: number, sameWork: boolean) {
   };
 }
 
+/** stages times each segmentation step on real decoded frames, in this process (ms per frame). */
+async function stages(file: string, frames: number) {
+  const { blurFrame, cleanMask, dropSmallBlobs } = await import('../../server/segment/cleanup.js');
+  const { rangeMask, toSpace, applyMask } = await import('../../server/segment/mask.js');
+  const { analyseMask } = await import('../../server/segment/analysis.js');
+  const { MotionDetector } = await import('../../server/segment/motion.js');
+  const { encodeJpeg } = await import('../../server/encode.js');
+  const { DEFAULT_SETTINGS } = await import('../../shared/settings.js');
+  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
+  const motion = new MotionDetector();
+  const t: Record<string, number> = {};
+  const time = <T>(name: string, f: () => T): T => {
+    const a = performance.now();
+    const r = f();
+    t[name] = (t[name] ?? 0) + performance.now() - a;
+    return r;
+  };
+  const range = DEFAULT_SETTINGS.ranges[0]!;
+  let dst: ReturnType<typeof blank> | null = null;
+  for (let i = 0; i < frames; i++) {
+    let frame = time('read (decode)', () => cap.read());
+    if (frame.empty) {
+      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
+      frame = cap.read();
+    }
+    dst ??= blank(frame.rows, frame.cols, cv.CV_8UC3, 0);
+    const blurred = time('blur 5 px', () => blurFrame(frame, 5)!);
+    const hsv = time('BGR→HSV', () => toSpace(frame, 'hsv'));
+    const mask = time('inRange (wrapped hue)', () => rangeMask(hsv, 'hsv', range));
+    const opened = time('open 3 px', () => cleanMask(mask.copy(), 3, 0, 0));
+    const closed = time('close 3 px', () => cleanMask(opened.copy(), 0, 3, 0));
+    time('min area 100 px', () => dropSmallBlobs(closed, 100));
+    const moving = time('motion MOG2', () => motion.apply(frame, DEFAULT_SETTINGS.motion));
+    time('analysis (components)', () => analyseMask(closed, 'red', '#ff0000'));
+    time('masked copy', () => applyMask(frame, closed, dst!));
+    time('JPEG q80 (masked)', () => encodeJpeg(dst!, 80));
+    time('JPEG q80 (mask)', () => encodeJpeg(closed, 80));
+    for (const m of [frame, blurred, hsv, mask, opened, closed, moving]) m.release();
+  }
+  dst?.release();
+  cap.release();
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r2(v / frames)]));
+}
+
 async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>): Promise<T> {
   const s = await startServer({ args: ['--source', source, '--quality', '80', '--max-viewers', '100', '--quiet', ...extra] });
   try {
@@ -279,6 +323,8 @@ async function main(): Promise<void> {
       String(u.bytesPerFrame),
     ]);
   }
+  process.stderr.write('bench stages at 1280x720…\n');
+  results.stages1280x720 = await stages(join(FIXTURES, 'bench-1280x720.mp4'), QUICK ? 60 : 200);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
@@ -304,6 +350,7 @@ async function main(): Promise<void> {
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
   if (results.idle) console.log(`idle (nobody watching): demo ${(results.idle as { demoCpuPercent: number }).demoCpuPercent}% of a core; 1280x720 file ${(results.idle as { file720CpuPercent: number }).file720CpuPercent}% (decoding alone ≈ ${(results.idle as { decode720At30fpsPercent: number }).decode720At30fpsPercent}%)`);
+  console.log(`segmentation stages at 1280x720, ms per frame (sequential, this process): ${Object.entries(results.stages1280x720 as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);
   if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
   const out = join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');

@@ -92,6 +92,50 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
+  it('dragging the hue handle with the mouse changes the picture', async () => {
+    const page = await open(server);
+    await page.click('#views button[data-view="masked"]');
+    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }] }, true));
+    await page.waitForFunction(() => {
+      const a = window.segcam.view.current?.analysis;
+      return a !== undefined && a.ranges[0]?.name === 'red' && a.coverage > 0 && a.coverage < 10;
+    });
+    const before = await canvasStats(page);
+    // drag the upper hue handle from 10 to the far right (179): the range 170..179 + 0..179 covers every hue
+    const track = page.locator('#range-list fieldset').first().locator('.track').first();
+    const box = (await track.boundingBox())!;
+    const from = { x: box.x + (box.width * 10) / 179, y: box.y + box.height / 2 };
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(from.x + ((box.x + box.width - from.x) * i) / 10, from.y);
+    await page.mouse.up();
+    const upper = await page.evaluate(() => window.segcam.controls.current!.ranges[0]!.upper[0]);
+    expect(upper).toBeGreaterThan(150);
+    // saturated pixels of every hue now pass: the coloured shapes (and not the grey background)
+    await page.waitForFunction(() => (window.segcam.view.current?.analysis?.ranges[0]?.blobs ?? 0) >= 3, null, { timeout: 5000 });
+    const after = await canvasStats(page);
+    expect(after.lit).toBeGreaterThan(before.lit * 2);
+    expect(after.lit).toBeLessThan(0.5);
+    await page.close();
+  });
+
+  it('an <img> tag shows the MJPEG stream', async () => {
+    const page = await open(server);
+    const size = await page.evaluate(async () => {
+      const img = document.createElement('img');
+      img.src = '/stream.mjpg?view=original&fps=10'; // same origin: the cookie carries the token
+      document.body.appendChild(img);
+      await new Promise((resolve, reject) => {
+        img.onload = resolve;
+        img.onerror = reject;
+        setTimeout(() => (img.naturalWidth ? resolve(null) : reject(new Error('no frame'))), 5000);
+      });
+      return [img.naturalWidth, img.naturalHeight];
+    });
+    expect(size).toEqual([640, 480]);
+    await page.close();
+  });
+
   it('two pages stay in sync, with a notice on the other page', async () => {
     const a = await open(server);
     const b = await open(server);
