@@ -7,7 +7,7 @@ import { ConfigError, helpText, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { SettingsFileError } from './settings/file.js';
 import { startSegcam } from './segcam.js';
-import { SegcamError } from '../shared/protocol.js';
+import { ERROR_CODES, SegcamError } from '../shared/protocol.js';
 
 // OpenCV and FFmpeg print warnings natively (not through Node); segcam reports failures itself
 process.env.OPENCV_LOG_LEVEL ??= 'ERROR';
@@ -36,6 +36,10 @@ async function main(): Promise<void> {
       process.exit(70);
     });
   } catch (e) {
+    if (e instanceof SegcamError && e.code === ERROR_CODES.NOT_FOUND) {
+      process.stderr.write(`segcam: --preset: ${e.message} in ${config.dataDir}/presets.\n`);
+      process.exit(2);
+    }
     if (e instanceof SettingsFileError || e instanceof SegcamError) {
       process.stderr.write(`segcam: ${e.message}\nsegcam: fix or remove that file; it has not been changed.\n`);
       process.exit(1);

@@ -4,7 +4,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { pack } from '../shared/protocol.js';
+import { DEFAULT_SETTINGS } from '../shared/settings.js';
 import type { Config } from './config.js';
 import { Auth } from './http/auth.js';
 import { createApp } from './http/app.js';
@@ -16,7 +18,6 @@ import { PresetStore } from './settings/presets.js';
 import { SettingsStore, loadSettingsFile, SETTINGS_FILE } from './settings/store.js';
 import { Control } from './stream/control.js';
 import { Hub } from './stream/hub.js';
-import { join } from 'node:path';
 
 const STATUS_EVERY_MS = 2000;
 
@@ -36,7 +37,7 @@ export async function startSegcam(config: Config, log: Logger, onFatal: (reason:
   const presets = new PresetStore(config.dataDir);
   const saved = await loadSettingsFile(join(config.dataDir, SETTINGS_FILE));
   const fromPreset = config.preset ? await presets.load(config.preset) : null;
-  const initial = config.initialSettings ?? fromPreset ?? saved ?? (await import('../shared/settings.js')).DEFAULT_SETTINGS;
+  const initial = config.initialSettings ?? fromPreset ?? saved ?? DEFAULT_SETTINGS;
   const store = new SettingsStore(initial, config.dataDir, log);
 
   // 2. pipeline: capture → segment → encode
@@ -87,7 +88,7 @@ export async function startSegcam(config: Config, log: Logger, onFatal: (reason:
       onViewChange: () => hub.updateDemand(),
     },
     onViewer: (v) => {
-      v.hello({ settings: store.current });
+      v.hello(store.current);
       for (const other of ws.viewers) if (other !== v) other.sendStatus(); // viewer count changed
     },
   });

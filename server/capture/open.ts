@@ -124,6 +124,3 @@ function describeOpenFailure(spec: SourceSpec, e: unknown): string {
 export function fourccCode(code: string): number {
   return [...code].reduce((acc, ch, i) => acc | ((ch.charCodeAt(0) & 0xff) << (8 * i)), 0);
 }
-
-/** Re-exported for the worker. */
-export type { Mat };

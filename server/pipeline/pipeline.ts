@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SegcamError, type SourceStatus } from '../../shared/protocol.js';
 import type { Settings, Space, Triple, View } from '../../shared/settings.js';
 import type { CaptureOptions } from '../capture/capture.js';
-import { redactSource, sourceKind, type SourceSpec } from '../capture/source.js';
+import { redactSource, type SourceSpec } from '../capture/source.js';
 import type { Logger } from '../log.js';
 import type { Box } from '../segment/pick.js';
 import type { EncodedFrame, PipelineCommand, PipelineEvent, PipelineWorkerData, WorkerStats } from './messages.js';
@@ -216,4 +216,3 @@ export class Pipeline extends EventEmitter<{ frame: [EncodedFrame]; status: [Sou
   }
 }
 
-export { sourceKind };

@@ -3,10 +3,10 @@
  * API, comes through here already validated by the shared schema. One place checks the role,
  * applies the change, and lets the settings store broadcast it to everyone.
  */
+import { existsSync, statSync } from 'node:fs';
 import { ERROR_CODES, SegcamError, checkSettings, type PickedMessage, type Role, type SettingsPatch, type SourceStatus } from '../../shared/protocol.js';
 import type { Settings } from '../../shared/settings.js';
 import { parseSource, SourceSpecError } from '../capture/source.js';
-import { existsSync, statSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Box } from '../segment/pick.js';

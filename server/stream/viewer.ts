@@ -18,7 +18,7 @@ import {
   type ServerMessage,
   type SourceStatus,
 } from '../../shared/protocol.js';
-import { VIEWS, type View } from '../../shared/settings.js';
+import { VIEWS, type Settings, type View } from '../../shared/settings.js';
 import type { Logger } from '../log.js';
 import type { Control } from './control.js';
 import type { Consumer, PublishedFrame } from './hub.js';
@@ -91,13 +91,14 @@ export class WsViewer implements Consumer {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(bytes);
   }
 
-  hello(settingsMessage: { settings: import('../../shared/settings.js').Settings }): void {
+  /** hello greets a new viewer with everything it needs to draw its controls. */
+  hello(settings: Settings): void {
     this.send({
       type: 'hello',
       version: PROTOCOL_VERSION,
       viewerId: this.id,
       role: this.role,
-      settings: settingsMessage.settings,
+      settings,
       revision: this.ctx.revision(),
       status: this.ctx.status(),
       viewers: this.ctx.viewers(),

@@ -78,6 +78,10 @@ describe('presets', () => {
     const withPreset = await startServer({ args: ['--source', 'demo', '--preset', 'keep'], dataDir: s.dataDir });
     expect((await (await fetch(`${withPreset.base}/api/settings`, { headers: h })).json()).settings.quality).toBe(61);
     await withPreset.stop();
+    const { runCli } = await import('../helpers/server.js');
+    const missing = await runCli(['--source', 'demo', '--no-auth', '--port', '0', '--data-dir', s.dataDir, '--preset', 'nope']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^segcam: --preset: no preset named "nope" in .*\/presets\.$/m);
   });
 
   it('a corrupt preset file is reported with its name and line, and left untouched', async () => {
