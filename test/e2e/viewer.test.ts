@@ -38,6 +38,17 @@ function canvasStats(page: Page): Promise<{ lit: number; sum: number }> {
   });
 }
 
+/** waitCanvas polls the picture until `pred` holds (the display may lag the analysis by a frame) */
+async function waitCanvas(page: Page, pred: (s: { lit: number; sum: number }) => boolean, timeoutMs = 5000): Promise<{ lit: number; sum: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let s = await canvasStats(page);
+  while (!pred(s) && Date.now() < deadline) {
+    await page.waitForTimeout(100);
+    s = await canvasStats(page);
+  }
+  return s;
+}
+
 const waitFrames = (page: Page, n = 5): Promise<unknown> =>
   page.waitForFunction((target) => Number(document.getElementById('hud')?.dataset.fps ?? 0) > 0 && (window.segcam.view.current?.seq ?? 0) > target, n, { timeout: 15_000 });
 
@@ -87,7 +98,7 @@ describe('viewer in Chromium', () => {
     expect(sent).toMatchObject({ lower: [0, 0, 0], upper: [179, 255, 255] });
     // the picture answers: the next frames are segmented with the new range
     await page.waitForFunction(() => (window.segcam.view.current?.analysis?.coverage ?? 0) > 90, null, { timeout: 5000 });
-    const after = await canvasStats(page);
+    const after = await waitCanvas(page, (s) => s.lit > 0.9);
     expect(after.lit).toBeGreaterThan(0.9);
     await page.close();
   });
@@ -101,19 +112,25 @@ describe('viewer in Chromium', () => {
       return a !== undefined && a.ranges[0]?.name === 'red' && a.coverage > 0 && a.coverage < 10;
     });
     const before = await canvasStats(page);
-    // drag the upper hue handle from 10 to the far right (179): the range 170..179 + 0..179 covers every hue
+    // drag the upper hue handle from 10 to about 130: the wrapped range 170..179 + 0..130 now
+    // also takes the yellow, green and blue shapes (hues about 30, 56 and 103)
     const track = page.locator('#range-list fieldset').first().locator('.track').first();
     const box = (await track.boundingBox())!;
-    const from = { x: box.x + (box.width * 10) / 179, y: box.y + box.height / 2 };
-    await page.mouse.move(from.x, from.y);
+    const at = (v: number): number => box.x + (box.width * v) / 179;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(at(10), y);
     await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(from.x + ((box.x + box.width - from.x) * i) / 10, from.y);
+    for (let i = 1; i <= 10; i++) await page.mouse.move(at(10 + 12 * i), y);
     await page.mouse.up();
     const upper = await page.evaluate(() => window.segcam.controls.current!.ranges[0]!.upper[0]);
-    expect(upper).toBeGreaterThan(150);
-    // saturated pixels of every hue now pass: the coloured shapes (and not the grey background)
-    await page.waitForFunction(() => (window.segcam.view.current?.analysis?.ranges[0]?.blobs ?? 0) >= 3, null, { timeout: 5000 });
-    const after = await canvasStats(page);
+    expect(upper).toBeGreaterThan(110);
+    expect(upper).toBeLessThan(160);
+    // the coloured shapes now pass (and not the grey background)
+    await page.waitForFunction((u) => {
+      const f = window.segcam.view.current;
+      return f?.analysis?.ranges[0] !== undefined && f.analysis.ranges[0].blobs >= 3 && window.segcam.controls.current!.ranges[0]!.upper[0] === u;
+    }, upper, { timeout: 5000 });
+    const after = await waitCanvas(page, (s) => s.lit > before.lit * 2);
     expect(after.lit).toBeGreaterThan(before.lit * 2);
     expect(after.lit).toBeLessThan(0.5);
     await page.close();

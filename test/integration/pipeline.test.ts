@@ -46,7 +46,11 @@ describe('pipeline mechanisms', () => {
         return { mats: st.liveMats as number, frames: st.frames.processed as number, m };
       };
       await v.nextFrame((f) => f.seq > 50, 20_000);
-      const a = await sample();
+      let a = await sample();
+      for (let i = 0; i < 20 && a.mats === null; i++) {
+        await new Promise((r) => setTimeout(r, 100)); // the worker's counters arrive every 250 ms
+        a = await sample();
+      }
       for (const view of views) {
         v.send({ type: 'view', view });
         await v.nextFrame((f) => f.view === view, 10_000);
