@@ -9,6 +9,7 @@ import {
   LIMITS,
   MOTION_ALGORITHMS,
   MOTION_MODES,
+  RANGE_COLORS,
   channelMax,
   cloneSettings,
   convertRange,
@@ -19,7 +20,7 @@ import {
 import type { SettingsPatch } from '../shared/protocol.js';
 import { channelTrack, dualSlider, type DualSlider } from './slider.js';
 
-const PALETTE = ['#ff3b30', '#34c759', '#0a84ff', '#ffcc00', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'];
+const PALETTE = RANGE_COLORS;
 const HISTORY = 50;
 
 export class Controls {

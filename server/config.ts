@@ -3,13 +3,12 @@
  * one-sentence error for a bad value. Nothing here starts anything.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSettings } from '../shared/protocol.js';
-import { DEFAULT_SETTINGS, SPACES, cloneSettings, type ColorRange, type Settings, type Space, type Triple } from '../shared/settings.js';
-import { parseSource, type SourceSpec } from './capture/source.js';
+import { DEFAULT_SETTINGS, RANGE_COLORS, SPACES, cloneSettings, type ColorRange, type Settings, type Space, type Triple } from '../shared/settings.js';
+import { fileProblem, parseSource, type SourceSpec } from './capture/source.js';
 
 /** Config is everything the server needs to start, already validated. */
 export interface Config {
@@ -120,10 +119,9 @@ export function parseRange(text: string, index: number): ColorRange {
   const m = /^(?:([\w.-]{1,32})=)?(\d{1,3}),(\d{1,3}),(\d{1,3}):(\d{1,3}),(\d{1,3}),(\d{1,3})$/.exec(text.trim());
   if (!m) throw new ConfigError(`--range must look like [name=]L1,L2,L3:U1,U2,U3 (e.g. red=170,100,80:10,255,255), got "${text}".`);
   const n = m.slice(2).map(Number);
-  const palette = ['#ff3b30', '#34c759', '#0a84ff', '#ffcc00', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'];
   return {
     name: m[1] ?? `range${index + 1}`,
-    color: palette[index % palette.length]!,
+    color: RANGE_COLORS[index % RANGE_COLORS.length]!,
     lower: n.slice(0, 3) as Triple,
     upper: n.slice(3, 6) as Triple,
   };
@@ -206,8 +204,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     throw new ConfigError(`--source: ${(e as Error).message}.`);
   }
   if (source.kind === 'file') {
-    if (!existsSync(source.path)) throw new ConfigError(`--source: file not found: ${source.path}.`);
-    if (!statSync(source.path).isFile()) throw new ConfigError(`--source: not a file: ${source.path}.`);
+    const problem = fileProblem(source.path);
+    if (problem) throw new ConfigError(`--source: ${problem === 'not found' ? 'file not found' : 'not a file'}: ${source.path}.`);
   }
   const host = get('host') ?? '127.0.0.1';
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`--host must be an address or host name, got "${host}".`);

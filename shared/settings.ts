@@ -84,6 +84,9 @@ export function channelMax(space: Space, i: number): number {
   return space === 'hsv' && i === 0 ? LIMITS.hueMax : LIMITS.channelMax;
 }
 
+/** RANGE_COLORS are the overlay colours given to new ranges, in turn. */
+export const RANGE_COLORS = ['#ff3b30', '#34c759', '#0a84ff', '#ffcc00', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'] as const;
+
 /** DEFAULT_SETTINGS: one HSV range that selects saturated reds (hue wraps 170..10). */
 export const DEFAULT_SETTINGS: Settings = {
   space: 'hsv',

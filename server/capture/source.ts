@@ -2,6 +2,7 @@
  * Source specs: what `--source` (or a runtime switch) names, parsed and checked without
  * opening anything.
  */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** SourceSpec is a parsed `--source`. */
@@ -37,6 +38,12 @@ export function parseSource(text: string): SourceSpec {
     return { kind: 'url', url: t, text: t };
   }
   return { kind: 'file', path: resolve(t), text: t };
+}
+
+/** fileProblem says why a file source cannot be opened at all ('not found', 'not a file'), or null. */
+export function fileProblem(path: string): 'not found' | 'not a file' | null {
+  if (!existsSync(path)) return 'not found';
+  return statSync(path).isFile() ? null : 'not a file';
 }
 
 /** redactSource hides a URL's password so that a source can be logged and shown. */

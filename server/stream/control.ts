@@ -3,10 +3,9 @@
  * API, comes through here already validated by the shared schema. One place checks the role,
  * applies the change, and lets the settings store broadcast it to everyone.
  */
-import { existsSync, statSync } from 'node:fs';
 import { ERROR_CODES, SegcamError, checkSettings, type PickedMessage, type Role, type SettingsPatch, type SourceStatus } from '../../shared/protocol.js';
 import type { Settings } from '../../shared/settings.js';
-import { parseSource, SourceSpecError } from '../capture/source.js';
+import { fileProblem, parseSource, SourceSpecError } from '../capture/source.js';
 import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Box } from '../segment/pick.js';
@@ -49,7 +48,7 @@ export class Control {
     } catch (e) {
       throw new SegcamError(ERROR_CODES.INVALID, `source: ${(e as SourceSpecError).message}`);
     }
-    if (spec.kind === 'file' && (!existsSync(spec.path) || !statSync(spec.path).isFile())) {
+    if (spec.kind === 'file' && fileProblem(spec.path)) {
       throw new SegcamError(ERROR_CODES.SOURCE_FAILED, `file not found: ${text}`);
     }
     await this.pipeline.switchSource(spec);
