@@ -16,6 +16,8 @@ export const FIXTURES = fileURLToPath(new URL(import.meta.url.includes('/dist/te
 export const CLIPS = {
   /** 2 s testsrc2 at 320x240 / 30 fps: colour bars and moving shapes */
   small: { file: 'testsrc2-320x240.mp4', lavfi: 'testsrc2=size=320x240:rate=30', seconds: 2 },
+  /** 2 s testsrc2 at 1280x720: frames big enough for the allocator to matter */
+  hd: { file: 'testsrc2-1280x720.mp4', lavfi: 'testsrc2=size=1280x720:rate=30', seconds: 2 },
   /** one moving red box and two still red boxes on grey, for the motion test */
   motion: {
     file: 'motion2-320x240.mp4',

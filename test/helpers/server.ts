@@ -3,7 +3,7 @@
  * the URL and token it prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,10 @@ export const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/test/'
 export const MAIN = `${ROOT}dist/server/main.js`;
 
 export interface ServerHandle {
+  /** the process started: the launcher when segcam relaunched itself (see server/malloc.ts) */
   proc: ChildProcess;
+  /** the process that serves (for CPU, RSS and raw signals): proc's child after a relaunch */
+  pid: number;
   port: number;
   token: string | null;
   base: string;
@@ -60,6 +63,7 @@ export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return {
     proc,
+    pid: servingPid(proc.pid!),
     port,
     token,
     base: `http://127.0.0.1:${port}`,
@@ -74,6 +78,12 @@ export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
       return code;
     },
   };
+}
+
+/** servingPid is the launcher's child if it has one (it relaunched itself), else the launcher. */
+export function servingPid(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.length ? Number(children[0]) : pid;
 }
 
 /** runCli runs segcam to completion (for --help and bad flags). */

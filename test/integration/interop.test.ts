@@ -124,10 +124,10 @@ describe('interoperability', () => {
     const start = (await status()).frames.dropped.viewers;
     const deadline = Date.now() + 30_000;
     while ((await status()).frames.dropped.viewers - start < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    const r0 = rss(s.proc.pid!);
+    const r0 = rss(s.pid);
     const a = await status();
     await new Promise((r) => setTimeout(r, 4000));
-    const r1 = rss(s.proc.pid!);
+    const r1 = rss(s.pid);
     const b = await status();
     expect(b.frames.dropped.viewers - a.frames.dropped.viewers).toBeGreaterThan(60); // ~30 fps skipped
     expect(r1 - r0).toBeLessThan(20 * 1024); // kB: flat while it keeps skipping

@@ -140,7 +140,7 @@ describe('hostile input over a real socket', () => {
     try {
       const watcher = await connectViewer(s);
       await watcher.nextFrame();
-      const rssBefore = Number(/\d+/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'))!)![0]);
+      const rssBefore = Number(/\d+/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'))!)![0]);
       const t0 = Date.now();
       const n0 = watcher.frameCount;
       const samples: Uint8Array[] = [
@@ -169,7 +169,7 @@ describe('hostile input over a real socket', () => {
       expect(fps).toBeGreaterThan(20); // the watching viewer kept its ~30 fps
       expect(watcher.closed).toBeNull();
       expect((await fetch(`${s.base}/healthz`)).status).toBe(200);
-      const rssAfter = Number(/\d+/.exec(readFileSync(`/proc/${s.proc.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'))!)![0]);
+      const rssAfter = Number(/\d+/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'))!)![0]);
       expect(rssAfter - rssBefore).toBeLessThan(64 * 1024); // kB: bounded
       console.log(`fuzz: ${sent} hostile messages in ${seconds.toFixed(1)} s; watcher at ${fps.toFixed(1)} fps; RSS ${rssBefore} → ${rssAfter} kB`);
     } finally {
@@ -192,7 +192,7 @@ describe('durable settings', () => {
         }
       })();
       await new Promise((r) => setTimeout(r, 300 + round * 150));
-      s.proc.kill('SIGKILL');
+      process.kill(s.pid, 'SIGKILL'); // the serving process itself, not a launcher that relays a stop
       stop = true;
       await hammer;
       if (s.proc.exitCode === null && s.proc.signalCode === null) await new Promise((r) => s.proc.once('exit', r));
