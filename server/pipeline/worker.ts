@@ -1,8 +1,10 @@
 /**
  * The pipeline thread: the one thread that runs OpenCV (the binding cannot be used from two
- * threads of one process). Capture decodes on libuv's pool while this thread segments and
- * encodes the previous frame, so a single stream keeps both cores busy. Between the two stages
- * is a one-frame slot where the newest frame wins; frames it replaces are released and counted.
+ * threads of one process). Three stages overlap so that a single stream keeps both cores busy:
+ * capture decodes frame N+1 on libuv's pool, this thread segments frame N, and frame N-1's
+ * JPEGs are encoded on the pool. Between capture and segmentation is a one-frame slot where the
+ * newest frame wins; frames it replaces are released and counted. At most one frame is being
+ * encoded: the next waits for it before reusing the view buffers, so frames leave in order.
  * While nobody watches, frames are read (the source stays connected) but never segmented or
  * encoded.
  */
@@ -13,7 +15,7 @@ import { CaptureLoop, openSource, type CaptureSink } from '../capture/capture.js
 import { OpenError } from '../capture/open.js';
 import { redactSource } from '../capture/source.js';
 import { cv, type Mat } from '../cv.js';
-import { encodeJpeg } from '../encode.js';
+import { encodeJpeg, encodeJpegAsync } from '../encode.js';
 import { MotionDetector } from '../segment/motion.js';
 import { proposeRange, sampleBox } from '../segment/pick.js';
 import { segmentFrame } from '../segment/segment.js';
@@ -28,10 +30,19 @@ if (process.env.SEGCAM_CV_THREADS) cv.setNumThreads(Number(process.env.SEGCAM_CV
 let settings: Settings = data.settings;
 let views: View[] = [];
 let seq = 0;
-let slot: { frame: Mat; ts: number; placeholder: boolean; offeredAt: number } | null = null;
+/** Taken is a frame in the hand-off slot: capture time, and when it was offered (ms, performance clock). */
+interface Taken {
+  frame: Mat;
+  ts: number;
+  placeholder: boolean;
+  offeredAt: number;
+}
+let slot: Taken | null = null;
 let scheduled = false;
 let takenWaiters: (() => void)[] = [];
 let lastOriginal: Mat | null = null; // the newest camera frame, kept for pick-by-click
+let encoding: Promise<void> = Promise.resolve(); // the previous frame's JPEGs (never rejects)
+let stopping = false;
 const counters = { dropped: 0, processed: 0, encodes: 0, reconnectsBefore: 0, capturedBefore: 0 };
 const motion = new MotionDetector();
 const renderer = new ViewRenderer();
@@ -69,7 +80,7 @@ function schedule(): void {
 /**
  * takeSlot empties the slot, lets the capture loop start reading the next frame (its
  * continuation runs as a microtask, dispatching the decode to libuv's pool), and only then
- * segments and encodes the frame it took: decode and segmentation overlap on the two cores.
+ * segments the frame it took: decode and segmentation overlap on the two cores.
  */
 function takeSlot(): void {
   const taken = slot;
@@ -82,58 +93,78 @@ function takeSlot(): void {
     return;
   }
   setImmediate(() => {
-    try {
-      if (views.length > 0) segmentAndEncode(taken);
-    } catch (e) {
-      emit({ type: 'log', level: 'error', message: `segmentation failed: ${(e as Error).message}` });
-    } finally {
-      if (lastOriginal !== taken.frame) taken.frame.release();
-      scheduled = false;
-      schedule();
-    }
+    processFrame(taken)
+      .catch((e: unknown) => emit({ type: 'log', level: 'error', message: `segmentation failed: ${(e as Error).message}` }))
+      .finally(() => {
+        scheduled = false;
+        schedule();
+      });
   });
 }
 
-function segmentAndEncode({ frame, ts, placeholder, offeredAt }: NonNullable<typeof slot>): void {
-  const t0 = performance.now();
-  const jpegs: EncodedFrame['jpegs'] = [];
-  let encodes = 0;
-  let analysis: EncodedFrame['analysis'] = null;
-  let t1 = t0;
-  if (placeholder) {
-    // a placeholder is the same picture in every view: encode it once
-    const jpeg = encodeJpeg(frame, settings.quality);
-    encodes = 1;
-    t1 = performance.now();
-    for (const view of views) jpegs.push({ view, jpeg, width: frame.cols, height: frame.rows });
-  } else {
-    const seg = segmentFrame(frame, settings, motion);
-    analysis = seg.analysis;
-    t1 = performance.now();
-    for (const view of views) {
-      const image = renderer.render(view, frame, seg.mask, seq);
-      jpegs.push({ view, jpeg: encodeJpeg(image, settings.quality), width: image.cols, height: image.rows });
-      encodes++;
-    }
-    seg.mask.release();
-    lastOriginal?.release();
-    lastOriginal = frame; // kept (not released) until the next camera frame
+/**
+ * processFrame segments a frame (while the previous one is still being encoded), then, once that
+ * encode is done, renders the watched views and starts encoding them; it does not wait for
+ * the JPEGs, so the next frame can be segmented meanwhile.
+ */
+async function processFrame(taken: Taken): Promise<void> {
+  if (views.length === 0) {
+    taken.frame.release();
+    return;
   }
+  if (taken.placeholder) {
+    await encoding;
+    encodePlaceholder(taken);
+    taken.frame.release();
+    return;
+  }
+  const t0 = performance.now();
+  let seg;
+  try {
+    seg = segmentFrame(taken.frame, settings, motion);
+  } catch (e) {
+    taken.frame.release();
+    throw e;
+  }
+  const t1 = performance.now();
+  await encoding;
+  if (stopping) {
+    seg.mask.release();
+    taken.frame.release();
+    return;
+  }
+  const { frame } = taken;
+  const frameSeq = seq++;
+  const quality = settings.quality;
+  const images = views.map((view) => ({ view, image: renderer.render(view, frame, seg.mask, frameSeq) }));
+  lastOriginal?.release();
+  lastOriginal = frame; // kept (not released) until the next camera frame
   const t2 = performance.now();
+  const mask = seg.mask;
+  encoding = Promise.all(images.map(({ image }) => encodeJpegAsync(image, quality)))
+    .then((buffers) => {
+      const jpegs = images.map(({ view, image }, i) => ({ view, jpeg: buffers[i]!, width: image.cols, height: image.rows }));
+      send({ seq: frameSeq, ts: taken.ts, placeholder: false, jpegs, analysis: seg.analysis, encodes: jpegs.length }, taken.offeredAt, t0, t1, t2);
+    })
+    .catch((e: unknown) => emit({ type: 'log', level: 'error', message: `encoding failed: ${(e as Error).message}` }))
+    .finally(() => mask.release());
+}
+
+/** encodePlaceholder: a placeholder is the same picture in every view, encoded once. */
+function encodePlaceholder({ frame, ts, offeredAt }: Taken): void {
+  const t0 = performance.now();
+  const jpeg = encodeJpeg(frame, settings.quality);
+  const jpegs = views.map((view) => ({ view, jpeg, width: frame.cols, height: frame.rows }));
+  send({ seq: seq++, ts, placeholder: true, jpegs, analysis: null, encodes: 1 }, offeredAt, t0, t0, t0);
+}
+
+/** send hands a frame's JPEGs to the main thread (moved, not copied, when each has its own buffer). */
+function send(f: Omit<EncodedFrame, 'type' | 'timings'>, offeredAt: number, t0: number, t1: number, t2: number): void {
   counters.processed++;
-  counters.encodes += encodes;
-  const msg: EncodedFrame = {
-    type: 'frame',
-    seq: seq++,
-    ts,
-    placeholder,
-    jpegs,
-    analysis,
-    encodes,
-    timings: { wait: t0 - offeredAt, segment: t1 - t0, encode: t2 - t1 },
-  };
-  const transfer = placeholder ? [] : jpegs.map((j) => j.jpeg.buffer as ArrayBuffer).filter((b, i) => jpegs[i]!.jpeg.byteLength === b.byteLength);
-  emit(msg, transfer);
+  counters.encodes += f.encodes;
+  const timings = { wait: t0 - offeredAt, segment: t1 - t0, encode: performance.now() - t2 };
+  const own = f.jpegs.filter((j, i) => j.jpeg.byteLength === j.jpeg.buffer.byteLength && f.jpegs.findIndex((k) => k.jpeg === j.jpeg) === i);
+  emit({ type: 'frame', ...f, timings }, own.map((j) => j.jpeg.buffer as ArrayBuffer));
 }
 
 async function switchTo(id: number, source: PipelineWorkerData['source']): Promise<void> {
@@ -180,7 +211,8 @@ parent.on('message', (cmd: PipelineCommand) => {
       }
       break;
     case 'stop':
-      void capture.stop().finally(() => {
+      stopping = true;
+      void capture.stop().then(() => encoding).finally(() => {
         clearInterval(ticker);
         slot?.frame.release();
         lastOriginal?.release();
