@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --soak SECONDS]`: the real server on generated inputs, real
- * WebSocket viewers over loopback, and a direct OpenCV loop (same binding, same inputs, no
- * server) measured in the same run, so that the ratios compare like with like on a noisy machine.
- * Prints a table and writes .bench/results.json.
+ * WebSocket viewers over loopback, and a direct OpenCV loop (same binding, same inputs, same
+ * allocator settings, no server) measured in the same run, so that the ratios compare like with
+ * like on a noisy machine. Prints a table and writes .bench/results.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { unpackServerMessage } from '../../shared/protocol.js';
 import { blank, cv } from '../../server/cv.js';
+import { relaunchWithTunedMalloc } from '../../server/malloc.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 
@@ -34,6 +35,10 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+/** minorFaults counts the pages a process has faulted in (fresh memory touched). */
+function minorFaults(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
 }
 function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -86,6 +91,7 @@ function direct(file: string, seconds: number, sameWork: boolean) {
   const t = { read: 0, segment: 0, encode: 0 };
   let frames = 0;
   let bytes = 0;
+  const faults0 = minorFaults(process.pid);
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
@@ -125,6 +131,7 @@ function direct(file: string, seconds: number, sameWork: boolean) {
   return {
     fps: r1(frames / wall),
     cpuMsPerFrame: r2((cpu.user + cpu.system) / 1000 / frames),
+    faultsPerFrame: Math.round((minorFaults(process.pid) - faults0) / frames),
     stageMs: { read: r2(t.read / frames), segment: r2(t.segment / frames), encode: r2(t.encode / frames) },
     bytesPerFrame: Math.round(bytes / frames),
   };
@@ -174,8 +181,8 @@ async function stages(file: string, frames: number) {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r2(v / frames)]));
 }
 
-async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>): Promise<T> {
-  const s = await startServer({ args: ['--source', source, '--quality', '80', '--max-viewers', '100', '--quiet', ...extra] });
+async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
+  const s = await startServer({ args: ['--source', source, '--quality', '80', '--max-viewers', '100', '--quiet', ...extra], env });
   try {
     return await body(s);
   } finally {
@@ -183,29 +190,43 @@ async function serverRun<T>(source: string, extra: string[], body: (s: ServerHan
   }
 }
 
-/** unpaced: frames delivered to one viewer per second, whole-process CPU per frame, stage times. */
-function unpaced(source: string, extra: string[] = []) {
-  return serverRun(source, ['--fps', '0', ...extra], async (s) => {
-    const v = await viewer(s);
-    await sleep(1000);
-    reset([v]);
-    const st0 = await stageMs(s);
-    const cpu0 = cpuMs(s.proc.pid!);
-    const t0 = performance.now();
-    await sleep(SECONDS * 1000);
-    const cpu = cpuMs(s.proc.pid!) - cpu0;
-    const wall = (performance.now() - t0) / 1000;
-    const st1 = await stageMs(s);
-    const n = st1.n - st0.n;
-    v.ws.terminate();
-    return {
-      fps: r1(v.frames / wall),
-      cpuMsPerFrame: r2(cpu / v.frames),
-      stageMs: { segment: r2((st1.segment - st0.segment) / n), encode: r2((st1.encode - st0.encode) / n) },
-      bytesPerFrame: Math.round(v.bytes / v.frames),
-    };
-  });
+/**
+ * unpaced: frames delivered to one viewer per second, whole-process CPU per frame, stage times,
+ * and page faults per frame (fresh memory touched: what glibc's default thresholds cost).
+ */
+function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return serverRun(
+    source,
+    ['--fps', '0', ...extra],
+    async (s) => {
+      const v = await viewer(s);
+      await sleep(1000);
+      reset([v]);
+      const st0 = await stageMs(s);
+      const cpu0 = cpuMs(s.pid);
+      const faults0 = minorFaults(s.pid);
+      const t0 = performance.now();
+      await sleep(SECONDS * 1000);
+      const cpu = cpuMs(s.pid) - cpu0;
+      const faults = minorFaults(s.pid) - faults0;
+      const wall = (performance.now() - t0) / 1000;
+      const st1 = await stageMs(s);
+      const n = st1.n - st0.n;
+      v.ws.terminate();
+      return {
+        fps: r1(v.frames / wall),
+        cpuMsPerFrame: r2(cpu / v.frames),
+        faultsPerFrame: Math.round(faults / v.frames),
+        stageMs: { segment: r2((st1.segment - st0.segment) / n), encode: r2((st1.encode - st0.encode) / n) },
+        bytesPerFrame: Math.round(v.bytes / v.frames),
+      };
+    },
+    env,
+  );
 }
+
+/** UNTUNED_MALLOC runs a server with glibc's default allocator settings, for comparison. */
+const UNTUNED_MALLOC = { SEGCAM_MALLOC_TUNING: 'off', GLIBC_TUNABLES: '' };
 
 /** paced: latency at the source's 30 fps, with 1 viewer, then with 50 viewers and a stalled one. */
 function paced(source: string, extra: string[] = []) {
@@ -213,20 +234,20 @@ function paced(source: string, extra: string[] = []) {
     const one = await viewer(s);
     await sleep(1000);
     reset([one]);
-    const cpu0 = cpuMs(s.proc.pid!);
+    const cpu0 = cpuMs(s.pid);
     await sleep(SECONDS * 1000);
-    const cpuOne = (cpuMs(s.proc.pid!) - cpu0) / one.frames;
+    const cpuOne = (cpuMs(s.pid) - cpu0) / one.frames;
     const single = { p50: pct(one.latencies, 50), p95: pct(one.latencies, 95), p99: pct(one.latencies, 99), fps: r1(one.frames / SECONDS) };
     const crowd: Viewer[] = [one];
     for (let i = 0; i < 49; i++) crowd.push(await viewer(s));
     const stalled = await viewer(s, true);
     await sleep(1000);
     reset(crowd);
-    const rss0 = rssMb(s.proc.pid!);
-    const cpu1 = cpuMs(s.proc.pid!);
+    const rss0 = rssMb(s.pid);
+    const cpu1 = cpuMs(s.pid);
     await sleep(SECONDS * 1000);
-    const cpuCrowd = (cpuMs(s.proc.pid!) - cpu1) / one.frames;
-    const rss1 = rssMb(s.proc.pid!);
+    const cpuCrowd = (cpuMs(s.pid) - cpu1) / one.frames;
+    const rss1 = rssMb(s.pid);
     const all = crowd.flatMap((v) => v.latencies);
     for (const v of [...crowd, stalled]) v.ws.terminate();
     return {
@@ -240,13 +261,37 @@ function paced(source: string, extra: string[] = []) {
   });
 }
 
+/**
+ * decodeOnly: CPU (% of one core, all threads of this process) of reading a file at 30 fps the
+ * way the capture stage does (readAsync), and nothing else: the cost idle is compared with.
+ */
+async function decodeOnly(file: string, seconds: number) {
+  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  for (let n = 0; performance.now() - start < seconds * 1000; n++) {
+    await sleep(Math.max(0, start + (n * 1000) / 30 - performance.now()));
+    let frame = await cap.readAsync();
+    if (frame.empty) {
+      frame.release();
+      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
+      frame = await cap.readAsync();
+    }
+    frame.release();
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - start;
+  cap.release();
+  return { cpuPercent: r1(((cpu.user + cpu.system) / 1000 / wall) * 100) };
+}
+
 /** idle: CPU with the source connected and nobody watching, % of one core. */
 function idle(source: string, extra: string[] = []) {
   return serverRun(source, extra, async (s) => {
     await sleep(1500);
-    const c0 = cpuMs(s.proc.pid!);
+    const c0 = cpuMs(s.pid);
     await sleep(3000);
-    return { cpuPercent: r1(((cpuMs(s.proc.pid!) - c0) / 3000) * 100) };
+    return { cpuPercent: r1(((cpuMs(s.pid) - c0) / 3000) * 100) };
   });
 }
 
@@ -270,19 +315,23 @@ async function browser(w: number, h: number) {
   });
 }
 
+/** soak: 50 viewers and a stalled one at 30 fps for `seconds`; latency of the first and last 10 s. */
 async function soak(file: string, seconds: number) {
   return serverRun(file, ['--fps', '30'], async (s) => {
-    const v = await viewer(s);
+    const crowd: Viewer[] = [];
+    for (let i = 0; i < 50; i++) crowd.push(await viewer(s));
+    const stalled = await viewer(s, true);
     const windowOf = async () => {
-      reset([v]);
+      reset(crowd);
       await sleep(10_000);
-      return { p50: pct(v.latencies, 50), p95: pct(v.latencies, 95), p99: pct(v.latencies, 99), frames: v.frames, rssMb: r1(rssMb(s.proc.pid!)) };
+      const all = crowd.flatMap((v) => v.latencies);
+      return { p50: pct(all, 50), p95: pct(all, 95), p99: pct(all, 99), fps: r1(crowd[0]!.frames / 10), rssMb: r1(rssMb(s.pid)) };
     };
     const first = await windowOf();
     await sleep(Math.max(0, seconds * 1000 - 20_000));
     const last = await windowOf();
-    v.ws.terminate();
-    return { seconds, first10s: first, last10s: last };
+    for (const v of [...crowd, stalled]) v.ws.terminate();
+    return { seconds, viewers: '50 + 1 stalled', first10s: first, last10s: last };
   });
 }
 
@@ -323,8 +372,13 @@ async function main(): Promise<void> {
       String(u.bytesPerFrame),
     ]);
   }
+  process.stderr.write('bench 1280x720 with glibc malloc defaults…\n');
+  const clip720 = join(FIXTURES, 'bench-1280x720.mp4');
+  const untuned = [];
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) untuned.push(await unpaced(clip720, [], UNTUNED_MALLOC)); // bimodal: several runs
+  results.untunedMalloc = { tuned: (results['1280x720'] as { unpaced: unknown }).unpaced, runs: untuned };
   process.stderr.write('bench stages at 1280x720…\n');
-  results.stages1280x720 = await stages(join(FIXTURES, 'bench-1280x720.mp4'), QUICK ? 60 : 200);
+  results.stages1280x720 = await stages(clip720, QUICK ? 60 : 200);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
@@ -334,22 +388,28 @@ async function main(): Promise<void> {
     process.stderr.write('bench viewer in Chromium…\n');
     results.chromium = { '640x480': await browser(640, 480), '1280x720': await browser(1280, 720) };
     process.stderr.write('bench idle…\n');
-    const clip720 = join(FIXTURES, 'bench-1280x720.mp4');
     const idleDemo = await idle('demo');
     const idleFile = await idle(clip720);
-    const decodeOnly = (results['1280x720'] as { direct: { stageMs: { read: number } } }).direct.stageMs.read;
-    results.idle = { demoCpuPercent: idleDemo.cpuPercent, file720CpuPercent: idleFile.cpuPercent, decode720At30fpsPercent: r1((decodeOnly * 30) / 10) };
+    const decode = await decodeOnly(clip720, 3);
+    results.idle = { demoCpuPercent: idleDemo.cpuPercent, file720CpuPercent: idleFile.cpuPercent, decode720At30fpsPercent: decode.cpuPercent, beyondDecodingPercent: r1(idleFile.cpuPercent - decode.cpuPercent) };
   }
   if (SOAK_S > 0) {
     process.stderr.write(`bench soak ${SOAK_S} s at 1280x720, 30 fps…\n`);
-    results.soak = await soak(join(FIXTURES, 'bench-1280x720.mp4'), SOAK_S);
+    results.soak = await soak(clip720, SOAK_S);
   }
   const head = ['input', 'direct fps plain / same work', 'server fps', 'ratio (vs plain)', 'CPU ms/frame plain / same / server', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
   const table = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
-  if (results.idle) console.log(`idle (nobody watching): demo ${(results.idle as { demoCpuPercent: number }).demoCpuPercent}% of a core; 1280x720 file ${(results.idle as { file720CpuPercent: number }).file720CpuPercent}% (decoding alone ≈ ${(results.idle as { decode720At30fpsPercent: number }).decode720At30fpsPercent}%)`);
+  if (results.idle) {
+    const i = results.idle as { demoCpuPercent: number; file720CpuPercent: number; decode720At30fpsPercent: number; beyondDecodingPercent: number };
+    console.log(`idle (nobody watching), % of one core: demo ${i.demoCpuPercent}; 1280x720 file at 30 fps ${i.file720CpuPercent}, decoding it alone ${i.decode720At30fpsPercent}, so ${i.beyondDecodingPercent} beyond decoding`);
+  }
+  if (results.untunedMalloc) {
+    const u = results.untunedMalloc as { tuned: { fps: number; cpuMsPerFrame: number; faultsPerFrame: number }; runs: { fps: number; cpuMsPerFrame: number; faultsPerFrame: number }[] };
+    console.log(`allocator, 1280x720 unpaced: tuned ${u.tuned.fps} fps, ${u.tuned.cpuMsPerFrame} ms CPU/frame, ${u.tuned.faultsPerFrame} page faults/frame; glibc defaults ${u.runs.map((r) => `${r.fps} fps, ${r.cpuMsPerFrame} ms, ${r.faultsPerFrame} faults`).join(' | ')}`);
+  }
   console.log(`segmentation stages at 1280x720, ms per frame (sequential, this process): ${Object.entries(results.stages1280x720 as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);
   if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
@@ -358,10 +418,13 @@ async function main(): Promise<void> {
   console.log(`\n${out} written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+// the direct loop must run with the allocator settings the server runs with
+if (!relaunchWithTunedMalloc()) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
