@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { SettingsStore } from '../settings/store.js';
 import type { Control } from '../stream/control.js';
-import type { Hub, PublishedFrame } from '../stream/hub.js';
+import type { Delivery, Hub, PublishedFrame } from '../stream/hub.js';
 import { MjpegClient } from '../stream/mjpeg.js';
 import type { Auth } from './auth.js';
 import type { Metrics } from './metrics.js';
@@ -161,9 +161,9 @@ async function newestFrame(s: Services, view: View): Promise<PublishedFrame | un
     const once = {
       kind: 'snapshot' as const,
       watching: view,
-      deliver: (f: PublishedFrame) => {
+      deliver: (f: PublishedFrame): Delivery => {
         finish(f);
-        return true;
+        return 'sent';
       },
     };
     const timer = setTimeout(() => finish(s.hub.newestFrame(view)), SNAPSHOT_WAIT_MS);

@@ -19,13 +19,20 @@ export interface PublishedFrame {
   packed: Uint8Array;
 }
 
+/**
+ * Delivery is what became of a frame offered to a consumer: sent; skipped because the consumer
+ * was still busy with earlier frames (a loss, counted); or passed over without loss (the
+ * consumer is closing, or its own frame-rate cap said not yet).
+ */
+export type Delivery = 'sent' | 'busy' | 'passed';
+
 /** Consumer is anything that receives frames: a WebSocket viewer, an MJPEG client, or a snapshot waiting for one frame. */
 export interface Consumer {
   readonly kind: 'ws' | 'mjpeg' | 'snapshot';
   /** The view it watches, or null while paused (hidden tab). */
   readonly watching: View | null;
-  /** deliver sends the frame if the consumer can take it; false = skipped because it is busy. */
-  deliver(frame: PublishedFrame): boolean;
+  /** deliver sends the frame if the consumer can take it, and says what happened. */
+  deliver(frame: PublishedFrame): Delivery;
 }
 
 /** Hub holds the consumers and publishes frames to them. */
@@ -110,8 +117,9 @@ export class Hub {
       this.newest.set(view, published);
       for (const c of this.consumers) {
         if (c.watching !== view) continue;
-        if (c.deliver(published)) this.sent++;
-        else this.dropped++;
+        const delivery = c.deliver(published);
+        if (delivery === 'sent') this.sent++;
+        else if (delivery === 'busy') this.dropped++;
       }
     }
   }

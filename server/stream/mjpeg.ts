@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { View } from '../../shared/settings.js';
-import type { Consumer, PublishedFrame } from './hub.js';
+import type { Consumer, Delivery, PublishedFrame } from './hub.js';
 
 /** BOUNDARY separates the parts of the stream. */
 export const BOUNDARY = 'segcamframe';
@@ -33,13 +33,13 @@ export class MjpegClient implements Consumer {
     res.socket?.setNoDelay(true);
   }
 
-  deliver(frame: PublishedFrame): boolean {
-    if (this.res.writableEnded || this.res.destroyed) return false;
+  deliver(frame: PublishedFrame): Delivery {
+    if (this.res.writableEnded || this.res.destroyed) return 'passed';
     const now = performance.now();
-    if (this.maxFps > 0 && now - this.lastSentAt < 1000 / this.maxFps - 2) return true; // capped, not dropped
+    if (this.maxFps > 0 && now - this.lastSentAt < 1000 / this.maxFps - 2) return 'passed'; // capped, not dropped
     if (this.res.writableLength > this.maxBufferedBytes) {
       this.dropped++;
-      return false;
+      return 'busy';
     }
     this.lastSentAt = now;
     this.res.write(
@@ -47,6 +47,6 @@ export class MjpegClient implements Consumer {
     );
     this.res.write(frame.jpeg);
     this.res.write('\r\n');
-    return true;
+    return 'sent';
   }
 }

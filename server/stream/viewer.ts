@@ -21,7 +21,7 @@ import {
 import { VIEWS, type Settings, type View } from '../../shared/settings.js';
 import type { Logger } from '../log.js';
 import type { Control } from './control.js';
-import type { Consumer, PublishedFrame } from './hub.js';
+import type { Consumer, Delivery, PublishedFrame } from './hub.js';
 import { TokenBucket } from './limiter.js';
 
 /** Limits of one viewer's inbound traffic. */
@@ -72,14 +72,14 @@ export class WsViewer implements Consumer {
   }
 
   /** deliver sends a frame unless the socket still holds more than the allowed backlog. */
-  deliver(frame: PublishedFrame): boolean {
-    if (this.socket.readyState !== WebSocket.OPEN) return false;
+  deliver(frame: PublishedFrame): Delivery {
+    if (this.socket.readyState !== WebSocket.OPEN) return 'passed'; // closing: not a busy viewer
     if (this.socket.bufferedAmount > this.ctx.maxBufferedBytes) {
       this.dropped++;
-      return false;
+      return 'busy';
     }
     this.socket.send(frame.packed);
-    return true;
+    return 'sent';
   }
 
   /** send packs and sends one message (control traffic, never skipped). */
