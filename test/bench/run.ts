@@ -5,12 +5,15 @@
  * like on a noisy machine. Prints a table and writes .bench/results.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { unpackServerMessage } from '../../shared/protocol.js';
-import { blank, cv } from '../../server/cv.js';
+import { cv } from '../../server/cv.js';
 import { relaunchWithTunedMalloc } from '../../server/malloc.js';
+import { cpuMs, minorFaults, rssMb } from './proc.js';
+import type { DirectResult } from './direct.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 
@@ -19,7 +22,6 @@ const QUICK = argv.includes('--quick');
 const SOAK_S = argv.includes('--soak') ? Number(argv[argv.indexOf('--soak') + 1]) : 0;
 const SECONDS = QUICK ? 2.5 : 6; // per measurement
 const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
-const CLK_TCK = 100; // Linux USER_HZ
 const OUT_DIR = join(FIXTURES, '..');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,18 +33,18 @@ const pct = (v: number[], p: number): number => {
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
-/** cpuMs is the CPU time (user + system) a process has used, ms. */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+/**
+ * inFreshProcess runs one of direct.ts's measurements in a new process with this one's
+ * environment (and so the server's allocator settings): like the server, it starts clean,
+ * not after this process has received gigabytes from the viewers of earlier runs.
+ */
+function inFreshProcess<T>(...args: string[]): T {
+  const out = execFileSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'direct.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
-/** minorFaults counts the pages a process has faulted in (fresh memory touched). */
-function minorFaults(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]);
-}
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
+const direct = (file: string, seconds: number, sameWork: boolean) => inFreshProcess<DirectResult>('direct', file, String(seconds), sameWork ? 'same' : 'plain');
+const stages = (file: string, frames: number) => inFreshProcess<Record<string, number>>('stages', file, String(frames));
+const decodeOnly = (file: string, seconds: number) => inFreshProcess<{ cpuPercent: number }>('decode', file, String(seconds));
 
 interface Viewer {
   ws: WebSocket;
@@ -77,109 +79,7 @@ async function stageMs(s: ServerHandle): Promise<{ segment: number; encode: numb
   };
 }
 
-/**
- * direct runs the work sequentially in this process, no server: read, HSV, inRange (the default
- * wrapped red range: two inRange and an OR), masked copy, JPEG at quality 80. `sameWork` adds
- * what the server also does per frame: the blob analysis (connectedComponentsWithStats).
- */
-function direct(file: string, seconds: number, sameWork: boolean) {
-  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
-  const lo1 = new cv.Vec3(170, 100, 80);
-  const hi1 = new cv.Vec3(179, 255, 255);
-  const lo2 = new cv.Vec3(0, 100, 80);
-  const hi2 = new cv.Vec3(10, 255, 255);
-  const t = { read: 0, segment: 0, encode: 0 };
-  let frames = 0;
-  let bytes = 0;
-  const faults0 = minorFaults(process.pid);
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    const a = performance.now();
-    let frame = cap.read();
-    if (frame.empty) {
-      frame.release();
-      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
-      frame = cap.read();
-    }
-    const b = performance.now();
-    const hsv = frame.cvtColor(cv.COLOR_BGR2HSV);
-    const m1 = hsv.inRange(lo1, hi1);
-    const m2 = hsv.inRange(lo2, hi2);
-    const mask = m1.bitwiseOr(m2);
-    const dst = blank(frame.rows, frame.cols, cv.CV_8UC3, 0);
-    frame.copyTo(dst, mask).release();
-    if (sameWork) {
-      const cc = mask.connectedComponentsWithStats(8, cv.CV_32S);
-      cc.stats.getData();
-      cc.centroids.getData();
-      for (const m of [cc.labels, cc.stats, cc.centroids]) m.release();
-    }
-    const c = performance.now();
-    const jpeg = cv.imencode('.jpg', dst, [cv.IMWRITE_JPEG_QUALITY, 80]);
-    const d = performance.now();
-    bytes += jpeg.length;
-    for (const m of [frame, hsv, m1, m2, mask, dst]) m.release();
-    t.read += b - a;
-    t.segment += c - b;
-    t.encode += d - c;
-    frames++;
-  }
-  const wall = (performance.now() - start) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  cap.release();
-  return {
-    fps: r1(frames / wall),
-    cpuMsPerFrame: r2((cpu.user + cpu.system) / 1000 / frames),
-    faultsPerFrame: Math.round((minorFaults(process.pid) - faults0) / frames),
-    stageMs: { read: r2(t.read / frames), segment: r2(t.segment / frames), encode: r2(t.encode / frames) },
-    bytesPerFrame: Math.round(bytes / frames),
-  };
-}
 
-/** stages times each segmentation step on real decoded frames, in this process (ms per frame). */
-async function stages(file: string, frames: number) {
-  const { blurFrame, cleanMask, dropSmallBlobs } = await import('../../server/segment/cleanup.js');
-  const { rangeMask, toSpace, applyMask } = await import('../../server/segment/mask.js');
-  const { analyseMask } = await import('../../server/segment/analysis.js');
-  const { MotionDetector } = await import('../../server/segment/motion.js');
-  const { encodeJpeg } = await import('../../server/encode.js');
-  const { DEFAULT_SETTINGS } = await import('../../shared/settings.js');
-  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
-  const motion = new MotionDetector();
-  const t: Record<string, number> = {};
-  const time = <T>(name: string, f: () => T): T => {
-    const a = performance.now();
-    const r = f();
-    t[name] = (t[name] ?? 0) + performance.now() - a;
-    return r;
-  };
-  const range = DEFAULT_SETTINGS.ranges[0]!;
-  let dst: ReturnType<typeof blank> | null = null;
-  for (let i = 0; i < frames; i++) {
-    let frame = time('read (decode)', () => cap.read());
-    if (frame.empty) {
-      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
-      frame = cap.read();
-    }
-    dst ??= blank(frame.rows, frame.cols, cv.CV_8UC3, 0);
-    const blurred = time('blur 5 px', () => blurFrame(frame, 5)!);
-    const hsv = time('BGR→HSV', () => toSpace(frame, 'hsv'));
-    const mask = time('inRange (wrapped hue)', () => rangeMask(hsv, 'hsv', range));
-    const opened = time('open 3 px', () => cleanMask(mask.copy(), 3, 0, 0));
-    const closed = time('close 3 px', () => cleanMask(opened.copy(), 0, 3, 0));
-    time('min area 100 px', () => dropSmallBlobs(closed, 100));
-    const moving = time('motion MOG2', () => motion.apply(frame, DEFAULT_SETTINGS.motion));
-    time('analysis (components)', () => analyseMask(closed, 'red', '#ff0000'));
-    time('masked copy', () => applyMask(frame, closed, dst!));
-    time('JPEG q80 (masked)', () => encodeJpeg(dst!, 80));
-    time('JPEG q80 (mask)', () => encodeJpeg(closed, 80));
-    for (const m of [frame, blurred, hsv, mask, opened, closed, moving]) m.release();
-  }
-  dst?.release();
-  cap.release();
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, r2(v / frames)]));
-}
 
 async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
   const s = await startServer({ args: ['--source', source, '--quality', '80', '--max-viewers', '100', '--quiet', ...extra], env });
@@ -261,29 +161,6 @@ function paced(source: string, extra: string[] = []) {
   });
 }
 
-/**
- * decodeOnly: CPU (% of one core, all threads of this process) of reading a file at 30 fps the
- * way the capture stage does (readAsync), and nothing else: the cost idle is compared with.
- */
-async function decodeOnly(file: string, seconds: number) {
-  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
-  const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  for (let n = 0; performance.now() - start < seconds * 1000; n++) {
-    await sleep(Math.max(0, start + (n * 1000) / 30 - performance.now()));
-    let frame = await cap.readAsync();
-    if (frame.empty) {
-      frame.release();
-      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
-      frame = await cap.readAsync();
-    }
-    frame.release();
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const wall = performance.now() - start;
-  cap.release();
-  return { cpuPercent: r1(((cpu.user + cpu.system) / 1000 / wall) * 100) };
-}
 
 /** idle: CPU with the source connected and nobody watching, % of one core. */
 function idle(source: string, extra: string[] = []) {
@@ -378,7 +255,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < (QUICK ? 1 : 3); i++) untuned.push(await unpaced(clip720, [], UNTUNED_MALLOC)); // bimodal: several runs
   results.untunedMalloc = { tuned: (results['1280x720'] as { unpaced: unknown }).unpaced, runs: untuned };
   process.stderr.write('bench stages at 1280x720…\n');
-  results.stages1280x720 = await stages(clip720, QUICK ? 60 : 200);
+  results.stages1280x720 = stages(clip720, QUICK ? 60 : 200);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
@@ -390,7 +267,7 @@ async function main(): Promise<void> {
     process.stderr.write('bench idle…\n');
     const idleDemo = await idle('demo');
     const idleFile = await idle(clip720);
-    const decode = await decodeOnly(clip720, 3);
+    const decode = decodeOnly(clip720, 3);
     results.idle = { demoCpuPercent: idleDemo.cpuPercent, file720CpuPercent: idleFile.cpuPercent, decode720At30fpsPercent: decode.cpuPercent, beyondDecodingPercent: r1(idleFile.cpuPercent - decode.cpuPercent) };
   }
   if (SOAK_S > 0) {
