@@ -136,7 +136,14 @@ async function processFrame(taken: Taken): Promise<void> {
   const { frame } = taken;
   const frameSeq = seq++;
   const quality = settings.quality;
-  const images = views.map((view) => ({ view, image: renderer.render(view, frame, seg.mask, frameSeq) }));
+  let images: { view: View; image: Mat }[];
+  try {
+    images = views.map((view) => ({ view, image: renderer.render(view, frame, seg.mask, frameSeq) }));
+  } catch (e) {
+    seg.mask.release();
+    frame.release();
+    throw e;
+  }
   lastOriginal?.release();
   lastOriginal = frame; // kept (not released) until the next camera frame
   const t2 = performance.now();
