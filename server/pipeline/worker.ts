@@ -108,53 +108,42 @@ function takeSlot(): void {
  * the JPEGs, so the next frame can be segmented meanwhile.
  */
 async function processFrame(taken: Taken): Promise<void> {
-  if (views.length === 0) {
-    taken.frame.release();
-    return;
-  }
-  if (taken.placeholder) {
-    await encoding;
-    encodePlaceholder(taken);
-    taken.frame.release();
-    return;
-  }
-  const t0 = performance.now();
-  let seg;
-  try {
-    seg = segmentFrame(taken.frame, settings, motion);
-  } catch (e) {
-    taken.frame.release();
-    throw e;
-  }
-  const t1 = performance.now();
-  await encoding;
-  if (stopping) {
-    seg.mask.release();
-    taken.frame.release();
-    return;
-  }
   const { frame } = taken;
-  const frameSeq = seq++;
-  const quality = settings.quality;
-  let images: { view: View; image: Mat }[];
+  let mask: Mat | null = null;
+  let handedOver = false; // from here on the encode releases the mask, and frame is lastOriginal
   try {
-    images = views.map((view) => ({ view, image: renderer.render(view, frame, seg.mask, frameSeq) }));
-  } catch (e) {
-    seg.mask.release();
-    frame.release();
-    throw e;
+    if (views.length === 0) return;
+    if (taken.placeholder) {
+      await encoding;
+      encodePlaceholder(taken);
+      return;
+    }
+    const t0 = performance.now();
+    const seg = segmentFrame(frame, settings, motion);
+    mask = seg.mask;
+    const t1 = performance.now();
+    await encoding;
+    if (stopping) return;
+    const frameSeq = seq++;
+    const quality = settings.quality;
+    const images = views.map((view) => ({ view, image: renderer.render(view, frame, seg.mask, frameSeq) }));
+    lastOriginal?.release();
+    lastOriginal = frame; // kept (not released) until the next camera frame
+    handedOver = true;
+    const t2 = performance.now();
+    encoding = Promise.all(images.map(({ image }) => encodeJpegAsync(image, quality)))
+      .then((buffers) => {
+        const jpegs = images.map(({ view, image }, i) => ({ view, jpeg: buffers[i]!, width: image.cols, height: image.rows }));
+        send({ seq: frameSeq, ts: taken.ts, placeholder: false, jpegs, analysis: seg.analysis, encodes: jpegs.length }, taken.offeredAt, t0, t1, t2);
+      })
+      .catch((e: unknown) => emit({ type: 'log', level: 'error', message: `encoding failed: ${(e as Error).message}` }))
+      .finally(() => seg.mask.release());
+  } finally {
+    if (!handedOver) {
+      mask?.release();
+      frame.release();
+    }
   }
-  lastOriginal?.release();
-  lastOriginal = frame; // kept (not released) until the next camera frame
-  const t2 = performance.now();
-  const mask = seg.mask;
-  encoding = Promise.all(images.map(({ image }) => encodeJpegAsync(image, quality)))
-    .then((buffers) => {
-      const jpegs = images.map(({ view, image }, i) => ({ view, jpeg: buffers[i]!, width: image.cols, height: image.rows }));
-      send({ seq: frameSeq, ts: taken.ts, placeholder: false, jpegs, analysis: seg.analysis, encodes: jpegs.length }, taken.offeredAt, t0, t1, t2);
-    })
-    .catch((e: unknown) => emit({ type: 'log', level: 'error', message: `encoding failed: ${(e as Error).message}` }))
-    .finally(() => mask.release());
 }
 
 /** encodePlaceholder: a placeholder is the same picture in every view, encoded once. */
@@ -170,8 +159,9 @@ function send(f: Omit<EncodedFrame, 'type' | 'timings'>, offeredAt: number, t0: 
   counters.processed++;
   counters.encodes += f.encodes;
   const timings = { wait: t0 - offeredAt, segment: t1 - t0, encode: performance.now() - t2 };
-  const own = f.jpegs.filter((j, i) => j.jpeg.byteLength === j.jpeg.buffer.byteLength && f.jpegs.findIndex((k) => k.jpeg === j.jpeg) === i);
-  emit({ type: 'frame', ...f, timings }, own.map((j) => j.jpeg.buffer as ArrayBuffer));
+  // each buffer once (a placeholder's views share one), and only buffers no other data shares
+  const own = [...new Set(f.jpegs.map((j) => j.jpeg))].filter((jpeg) => jpeg.byteLength === jpeg.buffer.byteLength);
+  emit({ type: 'frame', ...f, timings }, own.map((jpeg) => jpeg.buffer as ArrayBuffer));
 }
 
 async function switchTo(id: number, source: PipelineWorkerData['source']): Promise<void> {

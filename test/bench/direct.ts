@@ -9,7 +9,7 @@
  */
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import type * as CvModule from '../../server/cv.js';
-import { minorFaults } from './proc.js';
+import { minorFaults } from '../helpers/proc.js';
 
 // the binding may be loaded by one thread only: the worker's
 let cv!: typeof CvModule.cv;

@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { unpackServerMessage } from '../../shared/protocol.js';
 import { cv } from '../../server/cv.js';
 import { relaunchWithTunedMalloc } from '../../server/malloc.js';
-import { cpuMs, minorFaults, rssMb } from './proc.js';
+import { cpuMs, minorFaults, rssMb } from '../helpers/proc.js';
 import type { DirectResult } from './direct.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';

@@ -10,6 +10,7 @@ import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SettingsMessage } from '../../shared/protocol.js';
 import { decode } from '../helpers/images.js';
+import { rssKb } from '../helpers/proc.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
@@ -17,7 +18,6 @@ const run = promisify(execFile);
 let s: ServerHandle;
 const auth = () => ({ authorization: `Bearer ${s.token}` });
 const status = async () => (await fetch(`${s.base}/api/status`, { headers: auth() })).json();
-const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
 describe('interoperability', () => {
   beforeAll(async () => {
@@ -124,10 +124,10 @@ describe('interoperability', () => {
     const start = (await status()).frames.dropped.viewers;
     const deadline = Date.now() + 30_000;
     while ((await status()).frames.dropped.viewers - start < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    const r0 = rss(s.pid);
+    const r0 = rssKb(s.pid);
     const a = await status();
     await new Promise((r) => setTimeout(r, 4000));
-    const r1 = rss(s.pid);
+    const r1 = rssKb(s.pid);
     const b = await status();
     expect(b.frames.dropped.viewers - a.frames.dropped.viewers).toBeGreaterThan(60); // ~30 fps skipped
     expect(r1 - r0).toBeLessThan(20 * 1024); // kB: flat while it keeps skipping

@@ -3,15 +3,14 @@
  * glibc's malloc tunables, the launcher relays signals and the exit, an orphaned server stops,
  * and the effect that matters: at 1280x720 the server no longer page-faults its frames in anew.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { clipPath } from '../helpers/fixtures.js';
+import { alive, minorFaults, parentPid } from '../helpers/proc.js';
 import { startServer } from '../helpers/server.js';
 import { connectViewer } from '../helpers/viewer.js';
 
 const UNTUNED = { GLIBC_TUNABLES: undefined, SEGCAM_MALLOC_TUNING: undefined };
-const statField = (pid: number, i: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[i]);
-const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
 async function gone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -22,7 +21,7 @@ describe('malloc tuning', () => {
   it('relaunches itself once with the tunables; SIGTERM to the launcher stops both, exit 0', async () => {
     const s = await startServer({ args: ['--source', 'demo'], env: UNTUNED });
     expect(s.pid).not.toBe(s.proc.pid);
-    expect(statField(s.pid, 1)).toBe(s.proc.pid); // ppid: the launcher
+    expect(parentPid(s.pid)).toBe(s.proc.pid);
     expect(readFileSync(`/proc/${s.pid}/environ`, 'utf8')).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=');
     expect(readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, 'utf8').trim()).toBe(''); // once, not twice
     const v = await connectViewer(s); // the URL printed is the served one
@@ -61,9 +60,9 @@ describe('malloc tuning', () => {
       const v = await connectViewer(s);
       v.keepFrames = 5;
       const first = await v.nextFrame((f) => f.seq >= 30, 30_000); // past warm-up
-      const faults0 = statField(s.pid, 7); // minflt
+      const faults0 = minorFaults(s.pid);
       const last = await v.nextFrame((f) => f.seq >= first.seq + 100, 60_000);
-      const perFrame = (statField(s.pid, 7) - faults0) / (last.seq - first.seq);
+      const perFrame = (minorFaults(s.pid) - faults0) / (last.seq - first.seq);
       // one 1280x720 BGR frame is 675 pages, and a frame allocates several such buffers: with
       // glibc's default thresholds this was measured at ~2,140 faults per frame, tuned at ~17
       expect(perFrame).toBeLessThan(300);

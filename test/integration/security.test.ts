@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLOSE_CODES, pack } from '../../shared/protocol.js';
+import { rssKb } from '../helpers/proc.js';
 import { runCli, startServer, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, wsRefusal } from '../helpers/viewer.js';
 
@@ -140,7 +141,7 @@ describe('hostile input over a real socket', () => {
     try {
       const watcher = await connectViewer(s);
       await watcher.nextFrame();
-      const rssBefore = Number(/\d+/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'))!)![0]);
+      const rssBefore = rssKb(s.pid);
       const t0 = Date.now();
       const n0 = watcher.frameCount;
       const samples: Uint8Array[] = [
@@ -169,7 +170,7 @@ describe('hostile input over a real socket', () => {
       expect(fps).toBeGreaterThan(20); // the watching viewer kept its ~30 fps
       expect(watcher.closed).toBeNull();
       expect((await fetch(`${s.base}/healthz`)).status).toBe(200);
-      const rssAfter = Number(/\d+/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS'))!)![0]);
+      const rssAfter = rssKb(s.pid);
       expect(rssAfter - rssBefore).toBeLessThan(64 * 1024); // kB: bounded
       console.log(`fuzz: ${sent} hostile messages in ${seconds.toFixed(1)} s; watcher at ${fps.toFixed(1)} fps; RSS ${rssBefore} → ${rssAfter} kB`);
     } finally {
