@@ -188,15 +188,17 @@ describe('viewer in Chromium', () => {
     });
     // the square moves: aim with the freshest probe we can get
     await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'all', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }, { name: 'probe', color: '#00ff00', lower: [50, 150, 150], upper: [65, 255, 255] }] }, true));
-    await page.waitForFunction(() => (window.segcam.view.current?.analysis?.ranges[1]?.blobs ?? 0) >= 1);
-    const point = await page.evaluate(() => {
-      const f = window.segcam.view.current!;
-      const b = f.analysis!.ranges[1]!.top[0]!;
-      const r = window.segcam.view.imageRect()!;
+    // check and aim on the same frame (a newer one may arrive between two calls)
+    const aimed = await page.waitForFunction(() => {
+      const f = window.segcam.view.current;
+      const b = f?.analysis?.ranges[1]?.top[0];
+      const r = window.segcam.view.imageRect();
+      if (!f || !b || !r) return null;
       const c = document.getElementById('picture')!.getBoundingClientRect();
       window.segcam.controls.activeRange = 0;
       return { x: c.left + r.x + (b.cx / f.width) * r.w, y: c.top + r.y + (b.cy / f.height) * r.h };
     });
+    const point = (await aimed.jsonValue())!;
     expect(target.w).toBe(640);
     await page.mouse.click(point.x, point.y);
     await page.waitForFunction(() => /Picked \d+ px/.test(document.getElementById('toast')!.textContent ?? ''), null, { timeout: 5000 });
