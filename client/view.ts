@@ -17,8 +17,10 @@ export interface Displayed {
 }
 
 export class View {
-  private pending: { bitmap: ImageBitmap; frame: FrameMessage } | null = null;
-  private shown: { bitmap: ImageBitmap; frame: FrameMessage } | null = null;
+  /** decoded frames; `order` is their arrival number (seq restarts with the server, arrival does not) */
+  private pending: { bitmap: ImageBitmap; frame: FrameMessage; order: number } | null = null;
+  private shown: { bitmap: ImageBitmap; frame: FrameMessage; order: number } | null = null;
+  private arrivals = 0;
   private scheduled = false;
   private decoding = 0;
   frozen = false;
@@ -43,11 +45,13 @@ export class View {
       return; // the decoder is behind: never queue up stale frames
     }
     this.decoding++;
+    const order = ++this.arrivals;
     const blob = new Blob([frame.jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' });
     createImageBitmap(blob).then(
       (bitmap) => {
         this.decoding--;
-        if (this.frozen || (this.pending && this.pending.frame.seq > frame.seq)) {
+        // decodes can finish out of order: never replace a newer frame, pending or shown
+        if (this.frozen || (this.pending?.order ?? 0) > order || (this.shown?.order ?? 0) > order) {
           bitmap.close();
           return;
         }
@@ -55,7 +59,7 @@ export class View {
           this.pending.bitmap.close();
           this.skipped++;
         }
-        this.pending = { bitmap, frame };
+        this.pending = { bitmap, frame, order };
         this.schedule();
       },
       () => {
