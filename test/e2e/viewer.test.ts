@@ -72,8 +72,9 @@ describe('viewer in Chromium', () => {
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'segcam_token')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await page.click('#views button[data-view="original"]');
-    await waitFrames(page, 10);
-    const a = await canvasStats(page);
+    // wait for the view itself (a frame count alone can be reached before the switch lands)
+    await page.waitForFunction(() => window.segcam.view.current?.view === 'original' && !window.segcam.view.current.placeholder, null, { timeout: 15_000 });
+    const a = await waitCanvas(page, (s) => s.lit > 0.9);
     const s0 = await seqNow(page);
     await page.waitForFunction((s) => (window.segcam.view.current?.seq ?? 0) > s + 10, s0);
     const b = await canvasStats(page);
