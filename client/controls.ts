@@ -220,6 +220,7 @@ export class Controls {
     v('open', s.open);
     v('close', s.close);
     v('min-area', s.minArea);
+    v('blobs', s.blobs);
     v('motion-mode', s.motion.mode);
     v('motion-algorithm', s.motion.algorithm);
     v('motion-history', s.motion.history);
@@ -242,6 +243,7 @@ export class Controls {
     on('open', 'change', (el) => this.update({ open: clampInt(num(el), 0, LIMITS.kernelMax) }, true));
     on('close', 'change', (el) => this.update({ close: clampInt(num(el), 0, LIMITS.kernelMax) }, true));
     on('min-area', 'change', (el) => this.update({ minArea: clampInt(num(el), 0, LIMITS.minAreaMax) }, true));
+    on('blobs', 'change', (el) => this.update({ blobs: el.checked }, true));
     on('motion-mode', 'change', (el) => this.update({ motion: { mode: el.value as (typeof MOTION_MODES)[number] } }, true));
     on('motion-algorithm', 'change', (el) => this.update({ motion: { algorithm: el.value as (typeof MOTION_ALGORITHMS)[number] } }, true));
     on('motion-history', 'change', (el) => this.update({ motion: { history: clampInt(num(el), 1, LIMITS.historyMax) } }, true));

@@ -133,7 +133,7 @@ export class View {
       const oy = r.y * dpr;
       for (const range of a.ranges) {
         ctx.strokeStyle = ctx.fillStyle = range.color;
-        for (const b of range.top) {
+        for (const b of range.top ?? []) {
           ctx.strokeRect(ox + b.x * sx, oy + b.y * sy, b.w * sx, b.h * sy);
           ctx.beginPath();
           ctx.arc(ox + b.cx * sx, oy + b.cy * sy, 3 * dpr, 0, Math.PI * 2);

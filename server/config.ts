@@ -66,6 +66,7 @@ export const FLAGS: FlagDoc[] = [
   { flag: 'quality', type: 'string', default: String(DEFAULT_SETTINGS.quality), help: 'JPEG quality, 1-100' },
   { flag: 'space', type: 'string', default: DEFAULT_SETTINGS.space, help: 'colour space of the ranges: hsv or bgr' },
   { flag: 'range', type: 'string', multiple: true, default: '170,100,80:10,255,255', help: 'a colour range [name=]L1,L2,L3:U1,U2,U3; repeat for several (OR-ed); hue wraps when L1 > U1' },
+  { flag: 'blobs', type: 'boolean', default: 'true', help: "find each range's blobs (count, boxes, centroids); --no-blobs keeps coverage only and saves a labelling pass per range" },
   { flag: 'token', type: 'string', default: '(random)', help: 'control token: may watch and change settings' },
   { flag: 'view-token', type: 'string', default: '', help: 'optional view-only token: may watch, may not change anything' },
   { flag: 'no-auth', type: 'boolean', default: 'false', help: 'turn authentication off (anyone who can reach the port may watch and control)' },
@@ -181,12 +182,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (!(SPACES as readonly string[]).includes(space)) throw new ConfigError(`--space must be hsv or bgr, got "${space}".`);
   const quality = get('quality');
   const ranges = list('range');
+  const blobsGiven = typeof values.blobs === 'boolean' || Boolean(env[envName('blobs')]);
   let initialSettings: Settings | null = null;
-  if (ranges.length || get('space') !== undefined || quality !== undefined) {
+  if (ranges.length || get('space') !== undefined || quality !== undefined || blobsGiven) {
     initialSettings = cloneSettings(DEFAULT_SETTINGS);
     initialSettings.space = space as Space;
     if (quality !== undefined) initialSettings.quality = number('quality', quality, 1, 100);
     if (ranges.length) initialSettings.ranges = ranges.map(parseRange);
+    initialSettings.blobs = getBool('blobs', DEFAULT_SETTINGS.blobs);
     const checked = checkSettings(initialSettings);
     if (!checked.ok) throw new ConfigError(`--range: ${checked.error.message.replace(/^ranges\.\d+ /, '')}.`);
   }

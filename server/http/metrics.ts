@@ -83,7 +83,7 @@ export class Metrics {
       registers: [r],
     });
     this.coverage = new client.Gauge({ name: 'segcam_mask_coverage_percent', help: 'Percent of the frame in each range\'s mask, newest frame.', labelNames: ['range'], registers: [r] });
-    this.blobs = new client.Gauge({ name: 'segcam_mask_blobs', help: 'Blobs in each range\'s mask, newest frame.', labelNames: ['range'], registers: [r] });
+    this.blobs = new client.Gauge({ name: 'segcam_mask_blobs', help: 'Blobs in each range\'s mask, newest frame (absent while blob finding is off).', labelNames: ['range'], registers: [r] });
 
     const sample = (): void => {
       const p = pipeline.stats;
@@ -109,7 +109,7 @@ export class Metrics {
       this.coverage.set({ range: 'all' }, frame.analysis.coverage);
       for (const a of frame.analysis.ranges) {
         this.coverage.set({ range: a.name }, a.coverage);
-        this.blobs.set({ range: a.name }, a.blobs);
+        if (a.blobs !== undefined) this.blobs.set({ range: a.name }, a.blobs); // absent: blob finding is off
       }
     }
   }

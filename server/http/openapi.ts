@@ -13,7 +13,7 @@ export const OPENAPI = {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, query: { type: 'apiKey', in: 'query', name: 'token' } },
     schemas: {
       Error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] },
-      Settings: { type: 'object', description: 'See shared/settings.ts: space, ranges, quality, blur, open, close, minArea, motion.' },
+      Settings: { type: 'object', description: 'See shared/settings.ts: space, ranges, quality, blur, open, close, minArea, blobs, motion.' },
     },
   },
   security: [{ bearer: [] }, { query: [] }],

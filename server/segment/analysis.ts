@@ -1,6 +1,7 @@
 /**
- * Analysis of a mask, computed natively by connectedComponentsWithStats: coverage, blob count,
- * and area, bounding box and centroid of the largest blobs.
+ * Analysis of a mask: coverage, and, when blobs are asked for, the blob count and the area,
+ * bounding box and centroid of the largest blobs, computed natively by
+ * connectedComponentsWithStats (the costliest step of a default frame after the JPEG).
  */
 import type { Blob, RangeAnalysis } from '../../shared/protocol.js';
 import { cv, type Mat } from '../cv.js';
@@ -8,8 +9,9 @@ import { cv, type Mat } from '../cv.js';
 /** TOP_BLOBS is how many of the largest blobs are reported per range. */
 export const TOP_BLOBS = 5;
 
-/** analyseMask describes the blobs of an 8-bit mask. */
-export function analyseMask(mask: Mat, name: string, color: string): RangeAnalysis {
+/** analyseMask describes an 8-bit mask: its coverage, and its blobs if `blobs` is set. */
+export function analyseMask(mask: Mat, name: string, color: string, blobs = true): RangeAnalysis {
+  if (!blobs) return { name, color, coverage: coverage(mask) };
   const { labels, stats, centroids } = mask.connectedComponentsWithStats(8, cv.CV_32S);
   const n = stats.rows; // label 0 is the background
   const s = new Int32Array(ownBuffer(stats.getData()));
@@ -18,11 +20,11 @@ export function analyseMask(mask: Mat, name: string, color: string): RangeAnalys
   stats.release();
   centroids.release();
   let selected = 0;
-  const blobs: Blob[] = [];
+  const found: Blob[] = [];
   for (let i = 1; i < n; i++) {
     const area = s[i * 5 + 4]!;
     selected += area;
-    blobs.push({
+    found.push({
       area,
       x: s[i * 5]!,
       y: s[i * 5 + 1]!,
@@ -32,9 +34,9 @@ export function analyseMask(mask: Mat, name: string, color: string): RangeAnalys
       cy: Math.round(c[i * 2 + 1]! * 10) / 10,
     });
   }
-  blobs.sort((a, b) => b.area - a.area);
+  found.sort((a, b) => b.area - a.area);
   const total = mask.rows * mask.cols;
-  return { name, color, coverage: round2((100 * selected) / total), blobs: n - 1, top: blobs.slice(0, TOP_BLOBS) };
+  return { name, color, coverage: round2((100 * selected) / total), blobs: n - 1, top: found.slice(0, TOP_BLOBS) };
 }
 
 /** coverage is the percent of a mask's pixels that are set. */

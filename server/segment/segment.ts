@@ -1,6 +1,7 @@
 /**
  * Segmentation of one frame, natively in OpenCV: optional blur, colour ranges (OR-ed), optional
- * motion (alone or AND-ed with the colours), cleanup per range, and the analysis of each range.
+ * motion (alone or AND-ed with the colours), cleanup per range, and the analysis of each range
+ * (coverage; blobs when `settings.blobs` asks for them).
  */
 import type { Analysis, RangeAnalysis } from '../../shared/protocol.js';
 import type { Settings } from '../../shared/settings.js';
@@ -30,7 +31,7 @@ export function segmentFrame(frame: Mat, settings: Settings, motion: MotionDetec
 
   if (settings.motion.mode === 'only') {
     final = clean(moving!);
-    ranges.push(analyseMask(final, MOTION_NAME, '#ffffff'));
+    ranges.push(analyseMask(final, MOTION_NAME, '#ffffff', settings.blobs));
   } else {
     const converted = toSpace(src, settings.space);
     const masks: Mat[] = [];
@@ -42,7 +43,7 @@ export function segmentFrame(frame: Mat, settings: Settings, motion: MotionDetec
         m = both;
       }
       m = clean(m);
-      ranges.push(analyseMask(m, range.name, range.color));
+      ranges.push(analyseMask(m, range.name, range.color, settings.blobs));
       masks.push(m);
     }
     final = unionOf(masks, frame.rows, frame.cols);

@@ -129,7 +129,7 @@ describe('viewer in Chromium', () => {
     // the coloured shapes now pass (and not the grey background)
     await page.waitForFunction((u) => {
       const f = window.segcam.view.current;
-      return f?.analysis?.ranges[0] !== undefined && f.analysis.ranges[0].blobs >= 3 && window.segcam.controls.current!.ranges[0]!.upper[0] === u;
+      return f?.analysis?.ranges[0] !== undefined && (f.analysis.ranges[0].blobs ?? 0) >= 3 && window.segcam.controls.current!.ranges[0]!.upper[0] === u;
     }, upper, { timeout: 5000 });
     const after = await waitCanvas(page, (s) => s.lit > before.lit * 2);
     expect(after.lit).toBeGreaterThan(before.lit * 2);
@@ -167,6 +167,16 @@ describe('viewer in Chromium', () => {
     // and undo on page A puts it back everywhere
     await a.click('#undo');
     await b.waitForFunction(() => (document.getElementById('quality-n') as HTMLInputElement).value !== '55', null, { timeout: 5000 });
+    // "Find blobs" off on page A: page B's box follows and its frames carry no blobs to outline
+    expect(await b.isChecked('#blobs')).toBe(true);
+    await a.uncheck('#blobs');
+    await b.waitForFunction(() => !(document.getElementById('blobs') as HTMLInputElement).checked, null, { timeout: 5000 });
+    await b.waitForFunction(() => {
+      const r = window.segcam.view.current?.analysis?.ranges[0];
+      return r !== undefined && r.top === undefined && r.coverage > 0;
+    }, null, { timeout: 5000 });
+    await a.check('#blobs');
+    await b.waitForFunction(() => (window.segcam.view.current?.analysis?.ranges[0]?.top?.length ?? 0) > 0, null, { timeout: 5000 });
     await a.close();
     await b.close();
   });
@@ -192,7 +202,7 @@ describe('viewer in Chromium', () => {
     // check and aim on the same frame (a newer one may arrive between two calls)
     const aimed = await page.waitForFunction(() => {
       const f = window.segcam.view.current;
-      const b = f?.analysis?.ranges[1]?.top[0];
+      const b = f?.analysis?.ranges[1]?.top?.[0];
       const r = window.segcam.view.imageRect();
       if (!f || !b || !r) return null;
       const c = document.getElementById('picture')!.getBoundingClientRect();
@@ -208,7 +218,7 @@ describe('viewer in Chromium', () => {
     await page.waitForFunction((s) => (window.segcam.view.current?.seq ?? 0) > s + 5, s0);
     const a = await page.evaluate(() => window.segcam.view.current!.analysis!);
     expect(a.coverage).toBeLessThan(10); // from ~100%: the background is gone
-    const square = a.ranges[0]!.top[0]!;
+    const square = a.ranges[0]!.top![0]!;
     expect(square.area).toBeGreaterThan(4000); // the square (86 x 86 px) stays
     expect(square.w / square.h).toBeGreaterThan(0.7);
     expect(square.w / square.h).toBeLessThan(1.4);

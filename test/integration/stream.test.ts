@@ -86,6 +86,29 @@ describe('demo source to WebSocket viewers', () => {
     b.close();
   });
 
+  it('blob finding turned off by one viewer: everyone gets coverage only, and it comes back on', async () => {
+    const a = await connectViewer(server);
+    const b = await connectViewer(server);
+    const auth = { headers: { authorization: `Bearer ${server.token}` } };
+    const blobGauge = async () => /segcam_mask_blobs\{range="red"\} (\d+)/.exec(await (await fetch(`${server.base}/metrics`, auth)).text())?.[1];
+    const on = await b.nextFrame((f) => !f.placeholder && (f.analysis?.ranges[0]?.blobs ?? 0) > 0);
+    expect(on.analysis!.ranges[0]!.top!.length).toBeGreaterThan(0);
+    expect(Number(await blobGauge())).toBeGreaterThan(0);
+    a.send({ type: 'set', settings: { blobs: false } });
+    const s = await b.next((m): m is SettingsMessage => m.type === 'settings');
+    expect(s.settings).toMatchObject({ blobs: false, ranges: [{ name: 'red' }] });
+    const off = await b.nextFrame((f) => f.seq > on.seq + 2 && !f.placeholder);
+    expect(off.analysis!.ranges[0]).toEqual({ name: 'red', color: '#ff3b30', coverage: expect.any(Number) });
+    expect(off.analysis!.coverage).toBeGreaterThan(0); // the disc is still measured
+    expect(await blobGauge()).toBeUndefined();
+    a.send({ type: 'set', settings: { blobs: true } });
+    await b.next((m) => m.type === 'settings' && m.settings.blobs);
+    const back = await b.nextFrame((f) => f.analysis?.ranges[0]?.blobs !== undefined);
+    expect(back.analysis!.ranges[0]!.top!.length).toBeGreaterThan(0);
+    a.close();
+    b.close();
+  });
+
   it('a bad set gets an error naming the problem and changes nothing', async () => {
     const a = await connectViewer(server);
     const before = await (await fetch(`${server.base}/api/settings`, { headers: { authorization: `Bearer ${server.token}` } })).json();

@@ -29,7 +29,14 @@ describe('config', () => {
 
   it('parses ranges, space and quality into initial settings', () => {
     const c = parse(['--space', 'hsv', '--range', 'ball=5,100,100:20,255,255', '--range', '170,80,80:10,255,255', '--quality', '60'])!;
-    expect(c.initialSettings).toMatchObject({ space: 'hsv', quality: 60, ranges: [{ name: 'ball', lower: [5, 100, 100], upper: [20, 255, 255] }, { name: 'range2', lower: [170, 80, 80] }] });
+    expect(c.initialSettings).toMatchObject({ space: 'hsv', quality: 60, blobs: true, ranges: [{ name: 'ball', lower: [5, 100, 100], upper: [20, 255, 255] }, { name: 'range2', lower: [170, 80, 80] }] });
+  });
+
+  it('--no-blobs (or SEGCAM_BLOBS=false) turns blob finding off in the initial settings', () => {
+    expect(parse(['--no-blobs'])!.initialSettings).toMatchObject({ blobs: false, quality: 80 });
+    expect(parse([], { SEGCAM_BLOBS: 'off' })!.initialSettings).toMatchObject({ blobs: false });
+    expect(parse(['--blobs'], { SEGCAM_BLOBS: 'off' })!.initialSettings).toMatchObject({ blobs: true });
+    fails([], /SEGCAM_BLOBS must be true or false/, { SEGCAM_BLOBS: 'some' });
   });
 
   it('environment variables set flags; flags win', () => {

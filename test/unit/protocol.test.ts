@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ERROR_CODES,
   applySettingsPatch,
+  checkSettings,
   decodeClientMessage,
   pack,
   unpackServerMessage,
@@ -21,6 +22,7 @@ const GOOD: ClientMessage[] = [
   { type: 'set', settings: { quality: 50 } },
   { type: 'set', settings: { ranges: [range as never], space: 'hsv', blur: 5, open: 3, close: 0, minArea: 100 }, id: 3 },
   { type: 'set', settings: { motion: { mode: 'and', learningRate: 0.01 } } },
+  { type: 'set', settings: { blobs: false } },
   { type: 'view', view: 'side' },
   { type: 'pause', paused: true },
   { type: 'ping', id: 1, t: 1_700_000_000_000.5 },
@@ -51,6 +53,7 @@ const BAD: [string, unknown, string, RegExp][] = [
   ['deep nesting', { type: 'set', settings: { motion: { mode: { a: { b: { c: { d: { e: 1 } } } } } } } }, ERROR_CODES.INVALID, /nested deeper/],
   ['pick outside', { type: 'pick', x: 1.5, y: 0, w: 0, h: 0 }, ERROR_CODES.INVALID, /x/],
   ['preset path', { type: 'preset-save', name: '../../etc/passwd' }, ERROR_CODES.INVALID, /name/],
+  ['blobs not a boolean', { type: 'set', settings: { blobs: 'yes' } }, ERROR_CODES.INVALID, /settings\.blobs/],
   ['bad colour', { type: 'set', settings: { ranges: [{ ...range, color: 'red' }] } }, ERROR_CODES.INVALID, /#rrggbb/],
 ];
 
@@ -101,6 +104,17 @@ describe('protocol', () => {
     expect(ok.ok && ok.value.motion).toEqual({ ...DEFAULT_SETTINGS.motion, mode: 'only' });
     expect(DEFAULT_SETTINGS.motion.mode).toBe('off'); // the current settings were not touched
     expect(applySettingsPatch(DEFAULT_SETTINGS, { blur: 4 })).toMatchObject({ ok: false, error: { message: /odd/ } });
+  });
+
+  it('blobs: a patch that does not mention it leaves it alone; settings saved before it existed load with it on', () => {
+    const decoded = decodeClientMessage(pack({ type: 'set', settings: { quality: 50 } }));
+    expect(decoded.ok && decoded.value.type === 'set' && 'blobs' in decoded.value.settings).toBe(false);
+    const off = { ...DEFAULT_SETTINGS, blobs: false };
+    const patched = applySettingsPatch(off, decoded.ok && decoded.value.type === 'set' ? decoded.value.settings : {});
+    expect(patched).toMatchObject({ ok: true, value: { quality: 50, blobs: false } });
+    const { blobs: _, ...older } = DEFAULT_SETTINGS;
+    expect(checkSettings(older as typeof DEFAULT_SETTINGS)).toMatchObject({ ok: true, value: { blobs: true } });
+    expect(checkSettings({ ...DEFAULT_SETTINGS, blobs: 1 as never })).toMatchObject({ ok: false, error: { message: /blobs/ } });
   });
 
   describe('fuzz (fast-check)', () => {

@@ -33,6 +33,33 @@ describe('analysis', () => {
     ]);
     m.release();
   });
+
+  it('with blobs off gives the same coverage and no blob fields', () => {
+    const m = black();
+    fillRect(m, 10, 10, 20, 10);
+    fillRect(m, 100, 40, 30, 30);
+    const on = analyseMask(m, 'tape', '#00ff00', true);
+    const off = analyseMask(m, 'tape', '#00ff00', false);
+    expect(off).toEqual({ name: 'tape', color: '#00ff00', coverage: on.coverage });
+    expect(on.coverage).toBe(Math.round((100 * 1100) / 20000 * 100) / 100);
+    m.release();
+  });
+
+  it('segmentFrame finds blobs only when settings.blobs asks for them, with the same mask either way', () => {
+    const frame = new cv.Mat(100, 200, cv.CV_8UC3, [0, 0, 0]);
+    frame.drawRectangle(new cv.Point2(10, 10), new cv.Point2(39, 39), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
+    frame.drawRectangle(new cv.Point2(100, 50), new cv.Point2(109, 59), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
+    const motion = new MotionDetector();
+    const on = segmentFrame(frame, { ...cloneSettings(DEFAULT_SETTINGS), blobs: true }, motion);
+    const off = segmentFrame(frame, { ...cloneSettings(DEFAULT_SETTINGS), blobs: false }, motion);
+    expect(on.analysis.ranges[0]).toMatchObject({ blobs: 2, top: [{ area: 900 }, { area: 100 }] });
+    expect(off.analysis.ranges[0]!.blobs).toBeUndefined();
+    expect(off.analysis.ranges[0]!.top).toBeUndefined();
+    expect(off.analysis.coverage).toBe(on.analysis.coverage);
+    const diff = on.mask.absdiff(off.mask);
+    expect(diff.countNonZero()).toBe(0);
+    for (const m of [frame, on.mask, off.mask, diff]) m.release();
+  });
 });
 
 describe('cleanup', () => {
@@ -67,7 +94,7 @@ describe('cleanup', () => {
     expect(dropped).toBe(1);
     const a = analyseMask(m, 'x', '#000000');
     expect(a.blobs).toBe(2);
-    expect(a.top.map((b) => b.area)).toEqual([900, 144]);
+    expect(a.top!.map((b) => b.area)).toEqual([900, 144]);
     m.release();
   });
 
@@ -108,7 +135,7 @@ describe('motion', () => {
     expect(colour!.analysis.ranges[0]!.blobs).toBe(3); // three red boxes
     const moving = last!.analysis.ranges[0]!;
     expect(moving.blobs).toBe(1); // only the one that moves
-    const box = moving.top[0]!;
+    const box = moving.top![0]!;
     expect(box.cy).toBeGreaterThan(100);
     expect(box.cy).toBeLessThan(140); // it moves along y = 100..140
     last!.mask.release();
@@ -126,8 +153,8 @@ describe('pick', () => {
     const seg = segmentFrame(frame, s, new MotionDetector());
     const a = seg.analysis.ranges[0]!;
     expect(a.blobs).toBe(1); // the disc, not the background
-    expect(a.top[0]!.area).toBeGreaterThan(1200);
-    expect(Math.abs(a.top[0]!.cx - 50)).toBeLessThan(1);
+    expect(a.top![0]!.area).toBeGreaterThan(1200);
+    expect(Math.abs(a.top![0]!.cx - 50)).toBeLessThan(1);
     seg.mask.release();
     frame.release();
   });
