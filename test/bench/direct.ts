@@ -1,6 +1,6 @@
 /**
  * The bench's in-process OpenCV loops, each run by run.ts in a fresh process (`node
- * direct.js direct|stages|decode FILE N [plain|same]`, one JSON line out): the direct loop the
+ * direct.js direct|stages|decode FILE N [plain|blobs]`, one JSON line out): the direct loop the
  * server is compared with (same binding, same inputs, same allocator settings, no server), the
  * cost of each segmentation stage, and the CPU of decoding alone. Like the server's, the loop
  * runs in a worker thread (and so allocates from a thread arena as the server does; in the main
@@ -24,10 +24,11 @@ export type DirectResult = ReturnType<typeof direct>;
 
 /**
  * direct runs the work sequentially in this process, no server: read, HSV, inRange (the default
- * wrapped red range: two inRange and an OR), masked copy, JPEG at quality 80. `sameWork` adds
- * what the server also does per frame: the blob analysis (connectedComponentsWithStats).
+ * wrapped red range: two inRange and an OR), masked copy, JPEG at quality 80: the work of the
+ * server with `--no-blobs`. `blobs` adds what the server does by default: finding the blobs
+ * (connectedComponentsWithStats).
  */
-export function direct(file: string, seconds: number, sameWork: boolean) {
+export function direct(file: string, seconds: number, blobs: boolean) {
   const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
   const lo1 = new cv.Vec3(170, 100, 80);
   const hi1 = new cv.Vec3(179, 255, 255);
@@ -56,7 +57,7 @@ export function direct(file: string, seconds: number, sameWork: boolean) {
     dst ??= blank(frame.rows, frame.cols, cv.CV_8UC3, 0); // kept, as the server keeps its buffer
     dst.setTo(new cv.Vec3(0, 0, 0));
     frame.copyTo(dst, mask).release();
-    if (sameWork) {
+    if (blobs) {
       const cc = mask.connectedComponentsWithStats(8, cv.CV_32S);
       cc.stats.getData();
       cc.centroids.getData();
@@ -155,12 +156,12 @@ async function decodeOnly(file: string, seconds: number) {
 
 const [what, file, n, variant] = process.argv.slice(2);
 const runs: Record<string, () => unknown> = {
-  direct: () => direct(file!, Number(n), variant === 'same'),
+  direct: () => direct(file!, Number(n), variant === 'blobs'),
   stages: () => stages(file!, Number(n)),
   decode: () => decodeOnly(file!, Number(n)),
 };
 if (!what || !runs[what] || !file) {
-  process.stderr.write('usage: node direct.js direct|stages|decode FILE N [plain|same]\n');
+  process.stderr.write('usage: node direct.js direct|stages|decode FILE N [plain|blobs]\n');
   process.exit(2);
 }
 if (isMainThread) {

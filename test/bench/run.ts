@@ -42,7 +42,7 @@ function inFreshProcess<T>(...args: string[]): T {
   const out = execFileSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'direct.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
-const direct = (file: string, seconds: number, sameWork: boolean) => inFreshProcess<DirectResult>('direct', file, String(seconds), sameWork ? 'same' : 'plain');
+const direct = (file: string, seconds: number, blobs: boolean) => inFreshProcess<DirectResult>('direct', file, String(seconds), blobs ? 'blobs' : 'plain');
 const stages = (file: string, frames: number) => inFreshProcess<Record<string, number>>('stages', file, String(frames));
 const decodeOnly = (file: string, seconds: number) => inFreshProcess<{ cpuPercent: number }>('decode', file, String(seconds));
 
@@ -224,23 +224,30 @@ async function main(): Promise<void> {
     process.stderr.write(`bench ${w}x${h}: direct loop…\n`);
     const plain = direct(file, SECONDS, false);
     const d = direct(file, SECONDS, true);
-    process.stderr.write(`bench ${w}x${h}: server unpaced…\n`);
+    process.stderr.write(`bench ${w}x${h}: server unpaced, without and with blobs…\n`);
+    const n = await unpaced(file, ['--no-blobs']);
     const u = await unpaced(file);
     process.stderr.write(`bench ${w}x${h}: server at 30 fps, 1 and 50+1 viewers…\n`);
     const p = await paced(file);
     results[`${w}x${h}`] = {
       directPlain: plain,
       direct: d,
+      unpacedNoBlobs: n,
       unpaced: u,
       paced: p,
-      ratios: { throughput: r2(u.fps / d.fps), cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame), throughputVsPlain: r2(u.fps / plain.fps), cpuPerFrameVsPlain: r2(u.cpuMsPerFrame / plain.cpuMsPerFrame) },
+      ratios: {
+        throughputNoBlobsVsPlain: r2(n.fps / plain.fps),
+        cpuPerFrameNoBlobsVsPlain: r2(n.cpuMsPerFrame / plain.cpuMsPerFrame),
+        throughput: r2(u.fps / d.fps),
+        cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame),
+      },
     };
     rows.push([
       `${w}x${h} H.264`,
       `${plain.fps} / ${d.fps}`,
-      String(u.fps),
-      `${r2(u.fps / d.fps)}x (${r2(u.fps / plain.fps)}x)`,
-      `${plain.cpuMsPerFrame} / ${d.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
+      `${n.fps} / ${u.fps}`,
+      `${r2(n.fps / plain.fps)}x / ${r2(u.fps / d.fps)}x`,
+      `${plain.cpuMsPerFrame} / ${d.cpuMsPerFrame}; ${n.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
       `r${d.stageMs.read} s${d.stageMs.segment} e${d.stageMs.encode} / s${u.stageMs.segment} e${u.stageMs.encode}`,
       `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`,
       `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`,
@@ -261,7 +268,7 @@ async function main(): Promise<void> {
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
     const p = await paced('demo', ['--width', '640', '--height', '480']);
     results.demo = { unpaced: u, paced: p };
-    rows.push(['demo 640x480', '–', String(u.fps), '–', `– / ${u.cpuMsPerFrame}`, `s${u.stageMs.segment} e${u.stageMs.encode}`, `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`, `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`, `${p.cpuRatio50to1}x`, `${p.rssMb.start}→${p.rssMb.end}`, String(u.bytesPerFrame)]);
+    rows.push(['demo 640x480', '–', `– / ${u.fps}`, '–', `–; – / ${u.cpuMsPerFrame}`, `s${u.stageMs.segment} e${u.stageMs.encode}`, `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`, `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`, `${p.cpuRatio50to1}x`, `${p.rssMb.start}→${p.rssMb.end}`, String(u.bytesPerFrame)]);
     process.stderr.write('bench viewer in Chromium…\n');
     results.chromium = { '640x480': await browser(640, 480), '1280x720': await browser(1280, 720) };
     process.stderr.write('bench idle…\n');
@@ -274,7 +281,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench soak ${SOAK_S} s at 1280x720, 30 fps…\n`);
     results.soak = await soak(clip720, SOAK_S);
   }
-  const head = ['input', 'direct fps plain / same work', 'server fps', 'ratio (vs plain)', 'CPU ms/frame plain / same / server', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
+  const head = ['input', 'direct fps plain / blobs', 'server fps no blobs / blobs', 'ratio to direct, no blobs / blobs', 'CPU ms/frame direct plain / blobs; server no blobs / blobs', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
   const table = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
