@@ -21,6 +21,12 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const SOAK_S = argv.includes('--soak') ? Number(argv[argv.indexOf('--soak') + 1]) : 0;
 const SECONDS = QUICK ? 2.5 : 6; // per measurement
+/**
+ * ROUNDS of the unpaced comparison. Each round measures the direct loops and then the server,
+ * and the ratios are taken within a round and averaged: the machine's drift (its neighbours
+ * come and go) then falls on both sides of each ratio instead of on one.
+ */
+const ROUNDS = QUICK ? 1 : 3;
 const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
 const OUT_DIR = join(FIXTURES, '..');
 
@@ -32,6 +38,16 @@ const pct = (v: number[], p: number): number => {
 };
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** mean averages measurements of one shape field by field (numbers, and objects of them). */
+function mean<T>(xs: T[]): T {
+  const first: unknown = xs[0];
+  if (typeof first === 'number') return r2((xs as number[]).reduce((a, b) => a + b, 0) / xs.length) as T;
+  if (first && typeof first === 'object') {
+    return Object.fromEntries(Object.keys(first).map((k) => [k, mean(xs.map((x) => (x as Record<string, unknown>)[k]))])) as T;
+  }
+  return first as T;
+}
 
 /**
  * inFreshProcess runs one of direct.ts's measurements in a new process with this one's
@@ -221,12 +237,22 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const [w, h] of SIZES) {
     const file = await makeClip(`bench-${w}x${h}.mp4`, `testsrc2=size=${w}x${h}:rate=30`, QUICK ? 4 : 10);
-    process.stderr.write(`bench ${w}x${h}: direct loop…\n`);
-    const plain = direct(file, SECONDS, false);
-    const d = direct(file, SECONDS, true);
-    process.stderr.write(`bench ${w}x${h}: server unpaced, without and with blobs…\n`);
-    const n = await unpaced(file, ['--no-blobs']);
-    const u = await unpaced(file);
+    const rounds = [];
+    for (let i = 1; i <= ROUNDS; i++) {
+      process.stderr.write(`bench ${w}x${h}: round ${i}/${ROUNDS}: direct loops, then the server unpaced, without and with blobs…\n`);
+      const plain = direct(file, SECONDS, false);
+      const d = direct(file, SECONDS, true);
+      const n = await unpaced(file, ['--no-blobs']);
+      const u = await unpaced(file);
+      const ratios = {
+        throughputNoBlobsVsPlain: r2(n.fps / plain.fps),
+        cpuPerFrameNoBlobsVsPlain: r2(n.cpuMsPerFrame / plain.cpuMsPerFrame),
+        throughput: r2(u.fps / d.fps),
+        cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame),
+      };
+      rounds.push({ plain, d, n, u, ratios });
+    }
+    const { plain, d, n, u, ratios } = mean(rounds);
     process.stderr.write(`bench ${w}x${h}: server at 30 fps, 1 and 50+1 viewers…\n`);
     const p = await paced(file);
     results[`${w}x${h}`] = {
@@ -235,18 +261,14 @@ async function main(): Promise<void> {
       unpacedNoBlobs: n,
       unpaced: u,
       paced: p,
-      ratios: {
-        throughputNoBlobsVsPlain: r2(n.fps / plain.fps),
-        cpuPerFrameNoBlobsVsPlain: r2(n.cpuMsPerFrame / plain.cpuMsPerFrame),
-        throughput: r2(u.fps / d.fps),
-        cpuPerFrame: r2(u.cpuMsPerFrame / d.cpuMsPerFrame),
-      },
+      ratios, // the mean of each round's ratios
+      rounds: rounds.map((r) => r.ratios),
     };
     rows.push([
       `${w}x${h} H.264`,
       `${plain.fps} / ${d.fps}`,
       `${n.fps} / ${u.fps}`,
-      `${r2(n.fps / plain.fps)}x / ${r2(u.fps / d.fps)}x`,
+      `${ratios.throughputNoBlobsVsPlain}x / ${ratios.throughput}x (${rounds.map((r) => r.ratios.throughputNoBlobsVsPlain).join(', ')} / ${rounds.map((r) => r.ratios.throughput).join(', ')})`,
       `${plain.cpuMsPerFrame} / ${d.cpuMsPerFrame}; ${n.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
       `r${d.stageMs.read} s${d.stageMs.segment} e${d.stageMs.encode} / s${u.stageMs.segment} e${u.stageMs.encode}`,
       `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`,
@@ -281,7 +303,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench soak ${SOAK_S} s at 1280x720, 30 fps…\n`);
     results.soak = await soak(clip720, SOAK_S);
   }
-  const head = ['input', 'direct fps plain / blobs', 'server fps no blobs / blobs', 'ratio to direct, no blobs / blobs', 'CPU ms/frame direct plain / blobs; server no blobs / blobs', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
+  const head = ['input', 'direct fps plain / blobs', 'server fps no blobs / blobs', 'ratio to direct, no blobs / blobs (each round)', 'CPU ms/frame direct plain / blobs; server no blobs / blobs', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
   const table = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
