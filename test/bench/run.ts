@@ -266,8 +266,8 @@ async function main(): Promise<void> {
     };
     rows.push([
       `${w}x${h} H.264`,
-      `${plain.fps} / ${d.fps}`,
-      `${n.fps} / ${u.fps}`,
+      `${r1(plain.fps)} / ${r1(d.fps)}`,
+      `${r1(n.fps)} / ${r1(u.fps)}`,
       `${ratios.throughputNoBlobsVsPlain}x / ${ratios.throughput}x (${rounds.map((r) => r.ratios.throughputNoBlobsVsPlain).join(', ')} / ${rounds.map((r) => r.ratios.throughput).join(', ')})`,
       `${plain.cpuMsPerFrame} / ${d.cpuMsPerFrame}; ${n.cpuMsPerFrame} / ${u.cpuMsPerFrame}`,
       `r${d.stageMs.read} s${d.stageMs.segment} e${d.stageMs.encode} / s${u.stageMs.segment} e${u.stageMs.encode}`,
@@ -275,7 +275,7 @@ async function main(): Promise<void> {
       `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`,
       `${p.cpuRatio50to1}x`,
       `${p.rssMb.start}→${p.rssMb.end}`,
-      String(u.bytesPerFrame),
+      String(Math.round(u.bytesPerFrame)),
     ]);
   }
   process.stderr.write('bench 1280x720 with glibc malloc defaults…\n');
