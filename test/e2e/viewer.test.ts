@@ -49,8 +49,11 @@ async function waitCanvas(page: Page, pred: (s: { lit: number; sum: number }) =>
   return s;
 }
 
-const waitFrames = (page: Page, n = 5): Promise<unknown> =>
-  page.waitForFunction((target) => Number(document.getElementById('hud')?.dataset.fps ?? 0) > 0 && (window.segcam.view.current?.seq ?? 0) > target, n, { timeout: 15_000 });
+/** waitFrames waits until frames flow and `n` more have been shown (counted from now: seq is the server's) */
+async function waitFrames(page: Page, n = 5): Promise<unknown> {
+  const target = (await seqNow(page)) + n;
+  return page.waitForFunction((t) => Number(document.getElementById('hud')?.dataset.fps ?? 0) > 0 && (window.segcam.view.current?.seq ?? 0) > t, target, { timeout: 15_000 });
+}
 
 async function seqNow(page: Page): Promise<number> {
   return page.evaluate(() => window.segcam.view.current?.seq ?? 0);
@@ -75,8 +78,7 @@ describe('viewer in Chromium', () => {
     // wait for the view itself (a frame count alone can be reached before the switch lands)
     await page.waitForFunction(() => window.segcam.view.current?.view === 'original' && !window.segcam.view.current.placeholder, null, { timeout: 15_000 });
     const a = await waitCanvas(page, (s) => s.lit > 0.9);
-    const s0 = await seqNow(page);
-    await page.waitForFunction((s) => (window.segcam.view.current?.seq ?? 0) > s + 10, s0);
+    await waitFrames(page, 10);
     const b = await canvasStats(page);
     expect(a.lit).toBeGreaterThan(0.9); // the original picture fills the canvas
     expect(b.sum).not.toBe(a.sum); // and moves

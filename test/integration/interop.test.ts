@@ -3,7 +3,6 @@
  * Prometheus metrics parsed by a Prometheus text-format parser, and the encode-once fan-out.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
 import parsePrometheus from 'parse-prometheus-text-format';
