@@ -4,18 +4,17 @@
  * allocator settings, no server) measured in the same run, so that the ratios compare like with
  * like on a noisy machine. Prints a table and writes .bench/results.json.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { unpackServerMessage } from '../../shared/protocol.js';
 import { cv } from '../../server/cv.js';
 import { relaunchWithTunedMalloc } from '../../server/malloc.js';
 import { cpuMs, minorFaults, rssMb } from '../helpers/proc.js';
 import type { DirectResult } from './direct.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
+import { connect, latency, reset, type BenchViewer } from './viewers.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
@@ -29,13 +28,15 @@ const SECONDS = QUICK ? 2.5 : 6; // per measurement
 const ROUNDS = QUICK ? 1 : 3;
 const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
 const OUT_DIR = join(FIXTURES, '..');
+/**
+ * With many viewers, latency is measured at PROBES viewers in a process of their own while a
+ * CROWD of viewers in this process and one stalled viewer load the server: 50 + 1 in all.
+ */
+const PROBES = 5;
+const CROWD = 45;
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (v: number[], p: number): number => {
-  if (!v.length) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
@@ -55,35 +56,45 @@ function mean<T>(xs: T[]): T {
  * not after this process has received gigabytes from the viewers of earlier runs.
  */
 function inFreshProcess<T>(...args: string[]): T {
-  const out = execFileSync(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'direct.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [join(HERE, 'direct.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 const direct = (file: string, seconds: number, blobs: boolean) => inFreshProcess<DirectResult>('direct', file, String(seconds), blobs ? 'blobs' : 'plain');
 const stages = (file: string, frames: number) => inFreshProcess<Record<string, number>>('stages', file, String(frames));
 const decodeOnly = (file: string, seconds: number) => inFreshProcess<{ cpuPercent: number }>('decode', file, String(seconds));
 
-interface Viewer {
-  ws: WebSocket;
-  frames: number;
-  bytes: number;
-  latencies: number[];
-}
-async function viewer(s: ServerHandle, stalled = false): Promise<Viewer> {
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`);
-  const v: Viewer = { ws, frames: 0, bytes: 0, latencies: [] };
-  await new Promise((r) => ws.once('open', r));
-  if (stalled) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-  ws.on('message', (data: Buffer) => {
-    const now = Date.now();
-    const m = unpackServerMessage(data);
-    if (m.type !== 'frame' || m.placeholder) return;
-    v.frames++;
-    v.bytes += data.length;
-    v.latencies.push(now - m.ts);
+const wsUrl = (s: ServerHandle): string => `ws://127.0.0.1:${s.port}/ws?token=${s.token}`;
+
+/**
+ * probe measures latency at `viewers` viewers in a fresh process (probe.ts) for `seconds`, and
+ * the server's CPU over exactly that window, per frame delivered to one of them. This process
+ * stays free meanwhile to serve its own crowd of viewers.
+ */
+function probe(s: ServerHandle, viewers: number, seconds: number): Promise<{ latency: ReturnType<typeof latency>; cpuMsPerFrame: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(HERE, 'probe.js'), wsUrl(s), String(viewers), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let cpu0 = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!cpu0 && out.startsWith('start\n')) cpu0 = cpuMs(s.pid);
+    });
+    child.on('exit', (code) => {
+      const cpu = cpuMs(s.pid) - cpu0;
+      const line = out.trim().split('\n').pop()!;
+      if (code !== 0 || !cpu0) return reject(new Error(`latency probe failed (exit ${code}): ${out}`));
+      const l = JSON.parse(line) as ReturnType<typeof latency>;
+      resolve({ latency: l, cpuMsPerFrame: r2(cpu / (l.fps * seconds)) });
+    });
   });
-  return v;
 }
-const reset = (vs: Viewer[]) => vs.forEach((v) => ((v.frames = 0), (v.bytes = 0), (v.latencies = [])));
+
+/** crowd connects CROWD viewers and a stalled one in this process. */
+async function crowd(s: ServerHandle): Promise<{ viewers: BenchViewer[]; stalled: BenchViewer }> {
+  const viewers: BenchViewer[] = [];
+  for (let i = 0; i < CROWD; i++) viewers.push(await connect(wsUrl(s)));
+  return { viewers, stalled: await connect(wsUrl(s), true) };
+}
 
 async function stageMs(s: ServerHandle): Promise<{ segment: number; encode: number; n: number }> {
   const text = await (await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })).text();
@@ -115,7 +126,7 @@ function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     source,
     ['--fps', '0', ...extra],
     async (s) => {
-      const v = await viewer(s);
+      const v = await connect(wsUrl(s));
       await sleep(1000);
       reset([v]);
       const st0 = await stageMs(s);
@@ -144,39 +155,33 @@ function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
 /** UNTUNED_MALLOC runs a server with glibc's default allocator settings, for comparison. */
 const UNTUNED_MALLOC = { SEGCAM_MALLOC_TUNING: 'off', GLIBC_TUNABLES: '' };
 
-/** paced: latency at the source's 30 fps, with 1 viewer, then with 50 viewers and a stalled one. */
+/**
+ * paced: at the source's 30 fps, latency and CPU per frame with one viewer, then with 50 viewers
+ * and a stalled one (PROBES measured in their own process, CROWD in this one).
+ */
 function paced(source: string, extra: string[] = []) {
   return serverRun(source, ['--fps', '30', ...extra], async (s) => {
-    const one = await viewer(s);
+    const one = await probe(s, 1, SECONDS);
+    const { viewers, stalled } = await crowd(s);
     await sleep(1000);
-    reset([one]);
-    const cpu0 = cpuMs(s.pid);
-    await sleep(SECONDS * 1000);
-    const cpuOne = (cpuMs(s.pid) - cpu0) / one.frames;
-    const single = { p50: pct(one.latencies, 50), p95: pct(one.latencies, 95), p99: pct(one.latencies, 99), fps: r1(one.frames / SECONDS) };
-    const crowd: Viewer[] = [one];
-    for (let i = 0; i < 49; i++) crowd.push(await viewer(s));
-    const stalled = await viewer(s, true);
-    await sleep(1000);
-    reset(crowd);
+    reset(viewers);
+    const t0 = performance.now();
     const rss0 = rssMb(s.pid);
-    const cpu1 = cpuMs(s.pid);
-    await sleep(SECONDS * 1000);
-    const cpuCrowd = (cpuMs(s.pid) - cpu1) / one.frames;
+    const many = await probe(s, PROBES, SECONDS);
     const rss1 = rssMb(s.pid);
-    const all = crowd.flatMap((v) => v.latencies);
-    for (const v of [...crowd, stalled]) v.ws.terminate();
+    const inCrowd = latency(viewers, (performance.now() - t0) / 1000);
+    for (const v of [...viewers, stalled]) v.ws.terminate();
     return {
-      latency1: single,
-      latency50: { p50: pct(all, 50), p95: pct(all, 95), p99: pct(all, 99), fps: r1(one.frames / SECONDS), stalledViewerFrames: stalled.frames },
-      cpuMsPerFrame1: r2(cpuOne),
-      cpuMsPerFrame50: r2(cpuCrowd),
-      cpuRatio50to1: r2(cpuCrowd / cpuOne),
+      latency1: one.latency,
+      latency50: { ...many.latency, stalledViewerFrames: stalled.frames },
+      crowdInBenchProcess: inCrowd,
+      cpuMsPerFrame1: one.cpuMsPerFrame,
+      cpuMsPerFrame50: many.cpuMsPerFrame,
+      cpuRatio50to1: r2(many.cpuMsPerFrame / one.cpuMsPerFrame),
       rssMb: { start: r1(rss0), end: r1(rss1) },
     };
   });
 }
-
 
 /** idle: CPU with the source connected and nobody watching, % of one core. */
 function idle(source: string, extra: string[] = []) {
@@ -211,20 +216,18 @@ async function browser(w: number, h: number) {
 /** soak: 50 viewers and a stalled one at 30 fps for `seconds`; latency of the first and last 10 s. */
 async function soak(file: string, seconds: number) {
   return serverRun(file, ['--fps', '30'], async (s) => {
-    const crowd: Viewer[] = [];
-    for (let i = 0; i < 50; i++) crowd.push(await viewer(s));
-    const stalled = await viewer(s, true);
+    const { viewers, stalled } = await crowd(s);
     const windowOf = async () => {
-      reset(crowd);
-      await sleep(10_000);
-      const all = crowd.flatMap((v) => v.latencies);
-      return { p50: pct(all, 50), p95: pct(all, 95), p99: pct(all, 99), fps: r1(crowd[0]!.frames / 10), rssMb: r1(rssMb(s.pid)) };
+      reset(viewers);
+      const t0 = performance.now();
+      const { latency: l } = await probe(s, PROBES, 10);
+      return { ...l, rssMb: r1(rssMb(s.pid)), crowdInBenchProcess: latency(viewers, (performance.now() - t0) / 1000) };
     };
     const first = await windowOf();
-    await sleep(Math.max(0, seconds * 1000 - 20_000));
+    await sleep(Math.max(0, seconds * 1000 - 25_000));
     const last = await windowOf();
-    for (const v of [...crowd, stalled]) v.ws.terminate();
-    return { seconds, viewers: '50 + 1 stalled', first10s: first, last10s: last };
+    for (const v of [...viewers, stalled]) v.ws.terminate();
+    return { seconds, viewers: `${CROWD} + ${PROBES} + 1 stalled`, first10s: first, last10s: last };
   });
 }
 
@@ -308,6 +311,11 @@ async function main(): Promise<void> {
   const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
+  const crowdLine = Object.entries(results)
+    .map(([k, v]) => [k, (v as { paced?: { crowdInBenchProcess: ReturnType<typeof latency> } }).paced?.crowdInBenchProcess] as const)
+    .filter(([, c]) => c)
+    .map(([k, c]) => `${k} ${c!.p50}/${c!.p95}/${c!.p99}`);
+  console.log(`latency ms p50/p95/p99 at the ${CROWD} crowd viewers sharing this process's event loop (the figure above is ${PROBES} viewers in their own process): ${crowdLine.join(' · ')}`);
   if (results.idle) {
     const i = results.idle as { demoCpuPercent: number; file720CpuPercent: number; decode720At30fpsPercent: number; beyondDecodingPercent: number };
     console.log(`idle (nobody watching), % of one core: demo ${i.demoCpuPercent}; 1280x720 file at 30 fps ${i.file720CpuPercent}, decoding it alone ${i.decode720At30fpsPercent}, so ${i.beyondDecodingPercent} beyond decoding`);
