@@ -10,13 +10,12 @@
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import type * as CvModule from '../../server/cv.js';
 import { minorFaults } from '../helpers/proc.js';
+import { r1, r2 } from './figures.js';
 
 // the binding may be loaded by one thread only: the worker's
 let cv!: typeof CvModule.cv;
 let blank!: typeof CvModule.blank;
 
-const r1 = (x: number): number => Math.round(x * 10) / 10;
-const r2 = (x: number): number => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** DirectResult is one direct-loop measurement. */

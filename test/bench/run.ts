@@ -14,6 +14,7 @@ import { cpuMs, minorFaults, rssMb } from '../helpers/proc.js';
 import type { DirectResult } from './direct.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
+import { r1, r2 } from './figures.js';
 import { connect, latency, reset, type BenchViewer } from './viewers.js';
 
 const argv = process.argv.slice(2);
@@ -37,8 +38,6 @@ const CROWD = 45;
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const r1 = (x: number): number => Math.round(x * 10) / 10;
-const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** mean averages measurements of one shape field by field (numbers, and objects of them). */
 function mean<T>(xs: T[]): T {

@@ -4,6 +4,7 @@
  */
 import WebSocket from 'ws';
 import { unpackServerMessage } from '../../shared/protocol.js';
+import { pct, r1 } from './figures.js';
 
 export interface BenchViewer {
   ws: WebSocket;
@@ -35,14 +36,8 @@ export async function connect(url: string, stalled = false): Promise<BenchViewer
 /** reset starts a new measurement window. */
 export const reset = (vs: BenchViewer[]) => vs.forEach((v) => ((v.frames = 0), (v.bytes = 0), (v.latencies = [])));
 
-export const pct = (v: number[], p: number): number => {
-  if (!v.length) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-
 /** latency summarises the viewers' latencies over a window of `seconds`: percentiles in ms and frames per second per viewer. */
 export function latency(vs: BenchViewer[], seconds: number) {
   const all = vs.flatMap((v) => v.latencies);
-  return { p50: pct(all, 50), p95: pct(all, 95), p99: pct(all, 99), max: pct(all, 100), fps: Math.round((vs[0]!.frames / seconds) * 10) / 10 };
+  return { p50: pct(all, 50), p95: pct(all, 95), p99: pct(all, 99), max: pct(all, 100), fps: r1(vs[0]!.frames / seconds) };
 }
