@@ -22,9 +22,10 @@ const QUICK = argv.includes('--quick');
 const SOAK_S = argv.includes('--soak') ? Number(argv[argv.indexOf('--soak') + 1]) : 0;
 const SECONDS = QUICK ? 2.5 : 6; // per measurement
 /**
- * ROUNDS of the unpaced comparison. Each round measures the direct loops and then the server,
- * and the ratios are taken within a round and averaged: the machine's drift (its neighbours
- * come and go) then falls on both sides of each ratio instead of on one.
+ * ROUNDS of the unpaced comparison. Each round measures each direct loop and, right after it,
+ * the server doing the same work; the ratios are taken within a round and averaged: the
+ * machine's drift (its neighbours come and go) then falls on both sides of each ratio instead
+ * of on one.
  */
 const ROUNDS = QUICK ? 1 : 3;
 const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
@@ -241,10 +242,11 @@ async function main(): Promise<void> {
     const file = await makeClip(`bench-${w}x${h}.mp4`, `testsrc2=size=${w}x${h}:rate=30`, QUICK ? 4 : 10);
     const rounds = [];
     for (let i = 1; i <= ROUNDS; i++) {
-      process.stderr.write(`bench ${w}x${h}: round ${i}/${ROUNDS}: direct loops, then the server unpaced, without and with blobs…\n`);
+      process.stderr.write(`bench ${w}x${h}: round ${i}/${ROUNDS}: the plain loop and the server without blobs, then the blobs loop and the server with them…\n`);
+      // each pair back to back, so that the machine's drift between them is as small as it can be
       const plain = direct(file, SECONDS, false);
-      const d = direct(file, SECONDS, true);
       const n = await unpaced(file, ['--no-blobs']);
+      const d = direct(file, SECONDS, true);
       const u = await unpaced(file);
       const ratios = {
         throughputNoBlobsVsPlain: r2(n.fps / plain.fps),
