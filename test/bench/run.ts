@@ -75,14 +75,15 @@ function probe(s: ServerHandle, viewers: number, seconds: number): Promise<{ lat
     const child = spawn(process.execPath, [join(HERE, 'probe.js'), wsUrl(s), String(viewers), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let cpu0 = 0;
+    let cpu = 0;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (!cpu0 && out.startsWith('start\n')) cpu0 = cpuMs(s.pid);
+      else if (cpu0 && !cpu && out.endsWith('}\n')) cpu = cpuMs(s.pid) - cpu0; // the window's end: the result line
     });
     child.on('exit', (code) => {
-      const cpu = cpuMs(s.pid) - cpu0;
       const line = out.trim().split('\n').pop()!;
-      if (code !== 0 || !cpu0) return reject(new Error(`latency probe failed (exit ${code}): ${out}`));
+      if (code !== 0 || !cpu) return reject(new Error(`latency probe failed (exit ${code}): ${out}`));
       const l = JSON.parse(line) as ReturnType<typeof latency>;
       resolve({ latency: l, cpuMsPerFrame: r2(cpu / (l.fps * seconds)) });
     });
