@@ -14,25 +14,21 @@ export function analyseMask(mask: Mat, name: string, color: string, blobs = true
   if (!blobs) return { name, color, coverage: coverage(mask) };
   const { labels, stats, centroids } = mask.connectedComponentsWithStats(8, cv.CV_32S);
   const n = stats.rows; // label 0 is the background
-  const s = new Int32Array(ownBuffer(stats.getData()));
-  const c = new Float64Array(ownBuffer(centroids.getData()));
+  // read in place (little-endian, as on every platform Node runs OpenCV on): per label,
+  // stats holds int32 x, y, w, h, area and centroids float64 cx, cy
+  const s = stats.getData();
+  const c = centroids.getData();
+  const stat = (label: number, k: number): number => s.readInt32LE((label * 5 + k) * 4);
+  const centre = (label: number, k: number): number => Math.round(c.readDoubleLE((label * 2 + k) * 8) * 10) / 10;
   labels.release();
   stats.release();
   centroids.release();
   let selected = 0;
   const found: Blob[] = [];
   for (let i = 1; i < n; i++) {
-    const area = s[i * 5 + 4]!;
+    const area = stat(i, 4);
     selected += area;
-    found.push({
-      area,
-      x: s[i * 5]!,
-      y: s[i * 5 + 1]!,
-      w: s[i * 5 + 2]!,
-      h: s[i * 5 + 3]!,
-      cx: Math.round(c[i * 2]! * 10) / 10,
-      cy: Math.round(c[i * 2 + 1]! * 10) / 10,
-    });
+    found.push({ area, x: stat(i, 0), y: stat(i, 1), w: stat(i, 2), h: stat(i, 3), cx: centre(i, 0), cy: centre(i, 1) });
   }
   found.sort((a, b) => b.area - a.area);
   const total = mask.rows * mask.cols;
@@ -46,9 +42,4 @@ export function coverage(mask: Mat): number {
 
 function round2(v: number): number {
   return Math.round(v * 100) / 100;
-}
-
-/** ownBuffer copies a Buffer's bytes into an aligned ArrayBuffer of its own (Buffers may share a pool). */
-function ownBuffer(b: Buffer): ArrayBuffer {
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
