@@ -160,6 +160,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     if (/^(0|false|no|off)$/i.test(e)) return false;
     throw new ConfigError(`${envName(flag)} must be true or false, got "${e}".`);
   };
+  /** given: the flag is on the command line, or its environment variable is set and not empty */
+  const given = (flag: string): boolean => values[flag] !== undefined || Boolean(env[envName(flag)]);
   const list = (flag: string): string[] => {
     const v = values[flag];
     if (Array.isArray(v)) return v;
@@ -182,9 +184,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (!(SPACES as readonly string[]).includes(space)) throw new ConfigError(`--space must be hsv or bgr, got "${space}".`);
   const quality = get('quality');
   const ranges = list('range');
-  const blobsGiven = typeof values.blobs === 'boolean' || Boolean(env[envName('blobs')]);
   let initialSettings: Settings | null = null;
-  if (ranges.length || get('space') !== undefined || quality !== undefined || blobsGiven) {
+  if (ranges.length || given('space') || quality !== undefined || given('blobs')) {
     initialSettings = cloneSettings(DEFAULT_SETTINGS);
     initialSettings.space = space as Space;
     if (quality !== undefined) initialSettings.quality = number('quality', quality, 1, 100);
