@@ -20,7 +20,9 @@ import { connect, latency, reset, type BenchViewer } from './viewers.js';
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const SOAK_S = argv.includes('--soak') ? Number(argv[argv.indexOf('--soak') + 1]) : 0;
-const SECONDS = QUICK ? 2.5 : 6; // per measurement
+const SECONDS = QUICK ? 2 : 6; // per measurement
+/** SETTLE_MS lets a server warm up, or settle after viewers come or go, before a measurement. */
+const SETTLE_MS = QUICK ? 500 : 1000;
 /**
  * ROUNDS of the unpaced comparison. Each round measures each direct loop and, right after it,
  * the server doing the same work; the ratios are taken within a round and averaged: the
@@ -128,7 +130,7 @@ function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
     ['--fps', '0', ...extra],
     async (s) => {
       const v = await connect(wsUrl(s));
-      await sleep(1000);
+      await sleep(SETTLE_MS);
       reset([v]);
       const st0 = await stageMs(s);
       const cpu0 = cpuMs(s.pid);
@@ -153,18 +155,34 @@ function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
   );
 }
 
+/**
+ * pair measures a direct loop and the server doing the same work back to back, so that the
+ * machine's drift between them is as small as it can be; rounds alternate which goes first, so
+ * that drift within a pair favours neither side.
+ */
+async function pair<L, S>(loopFirst: boolean, loop: () => L, server: () => Promise<S>): Promise<[L, S]> {
+  if (loopFirst) {
+    const l = loop();
+    return [l, await server()];
+  }
+  const s = await server();
+  return [loop(), s];
+}
+
 /** UNTUNED_MALLOC runs a server with glibc's default allocator settings, for comparison. */
 const UNTUNED_MALLOC = { SEGCAM_MALLOC_TUNING: 'off', GLIBC_TUNABLES: '' };
 
 /**
  * paced: at the source's 30 fps, latency and CPU per frame with one viewer, then with 50 viewers
- * and a stalled one (PROBES measured in their own process, CROWD in this one).
+ * and a stalled one (PROBES measured in their own process, CROWD in this one), then with one
+ * viewer again: the 50:1 CPU ratio divides by the mean of the two single-viewer windows, so that
+ * the machine's drift over the measurement cancels instead of counting as the crowd's cost.
  */
 function paced(source: string, extra: string[] = []) {
   return serverRun(source, ['--fps', '30', ...extra], async (s) => {
     const one = await probe(s, 1, SECONDS);
     const { viewers, stalled } = await crowd(s);
-    await sleep(1000);
+    await sleep(SETTLE_MS);
     reset(viewers);
     const t0 = performance.now();
     const rss0 = rssMb(s.pid);
@@ -172,13 +190,16 @@ function paced(source: string, extra: string[] = []) {
     const rss1 = rssMb(s.pid);
     const inCrowd = latency(viewers, (performance.now() - t0) / 1000);
     for (const v of [...viewers, stalled]) v.ws.terminate();
+    await sleep(SETTLE_MS);
+    const oneAgain = await probe(s, 1, SECONDS);
+    const cpu1 = (one.cpuMsPerFrame + oneAgain.cpuMsPerFrame) / 2;
     return {
       latency1: one.latency,
       latency50: { ...many.latency, stalledViewerFrames: stalled.frames },
       crowdInBenchProcess: inCrowd,
-      cpuMsPerFrame1: one.cpuMsPerFrame,
+      cpuMsPerFrame1: [one.cpuMsPerFrame, oneAgain.cpuMsPerFrame], // before and after the crowd
       cpuMsPerFrame50: many.cpuMsPerFrame,
-      cpuRatio50to1: r2(many.cpuMsPerFrame / one.cpuMsPerFrame),
+      cpuRatio50to1: r2(many.cpuMsPerFrame / cpu1),
       rssMb: { start: r1(rss0), end: r1(rss1) },
     };
   });
@@ -243,12 +264,10 @@ async function main(): Promise<void> {
     const file = await makeClip(`bench-${w}x${h}.mp4`, `testsrc2=size=${w}x${h}:rate=30`, QUICK ? 4 : 10);
     const rounds = [];
     for (let i = 1; i <= ROUNDS; i++) {
-      process.stderr.write(`bench ${w}x${h}: round ${i}/${ROUNDS}: the plain loop and the server without blobs, then the blobs loop and the server with them…\n`);
-      // each pair back to back, so that the machine's drift between them is as small as it can be
-      const plain = direct(file, SECONDS, false);
-      const n = await unpaced(file, ['--no-blobs']);
-      const d = direct(file, SECONDS, true);
-      const u = await unpaced(file);
+      const loopFirst = i % 2 === 1;
+      process.stderr.write(`bench ${w}x${h}: round ${i}/${ROUNDS}: the plain loop and the server without blobs, then the blobs loop and the server with them (${loopFirst ? 'loops' : 'servers'} first)…\n`);
+      const [plain, n] = await pair(loopFirst, () => direct(file, SECONDS, false), () => unpaced(file, ['--no-blobs']));
+      const [d, u] = await pair(loopFirst, () => direct(file, SECONDS, true), () => unpaced(file));
       const ratios = {
         throughputNoBlobsVsPlain: r2(n.fps / plain.fps),
         cpuPerFrameNoBlobsVsPlain: r2(n.cpuMsPerFrame / plain.cpuMsPerFrame),
@@ -283,13 +302,15 @@ async function main(): Promise<void> {
       String(Math.round(u.bytesPerFrame)),
     ]);
   }
-  process.stderr.write('bench 1280x720 with glibc malloc defaults…\n');
   const clip720 = join(FIXTURES, 'bench-1280x720.mp4');
-  const untuned = [];
-  for (let i = 0; i < (QUICK ? 1 : 3); i++) untuned.push(await unpaced(clip720, [], UNTUNED_MALLOC)); // bimodal: several runs
-  results.untunedMalloc = { tuned: (results['1280x720'] as { unpaced: unknown }).unpaced, runs: untuned };
+  if (!QUICK) {
+    process.stderr.write('bench 1280x720 with glibc malloc defaults…\n');
+    const untuned = [];
+    for (let i = 0; i < 3; i++) untuned.push(await unpaced(clip720, [], UNTUNED_MALLOC)); // bimodal: several runs
+    results.untunedMalloc = { tuned: (results['1280x720'] as { unpaced: unknown }).unpaced, runs: untuned };
+  }
   process.stderr.write('bench stages at 1280x720…\n');
-  results.stages1280x720 = stages(clip720, QUICK ? 60 : 200);
+  results.stages1280x720 = stages(clip720, QUICK ? 40 : 200);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
