@@ -35,7 +35,7 @@ export interface EncodedFrame {
   analysis: Analysis | null;
   /** JPEG encodes this frame cost (a placeholder is encoded once for every view) */
   encodes: number;
-  /** ms spent on this frame: waiting in the hand-off slot, segmenting, encoding */
+  /** ms spent on this frame: waiting in the hand-off slot, segmenting (and rendering the views), encoding */
   timings: { wait: number; segment: number; encode: number };
 }
 
