@@ -24,10 +24,10 @@ const SECONDS = QUICK ? 2 : 6; // per measurement
 /** SETTLE_MS lets a server warm up, or settle after viewers come or go, before a measurement. */
 const SETTLE_MS = QUICK ? 500 : 1000;
 /**
- * ROUNDS of the unpaced comparison. Each round measures each direct loop and, right after it,
- * the server doing the same work; the ratios are taken within a round and averaged: the
- * machine's drift (its neighbours come and go) then falls on both sides of each ratio instead
- * of on one.
+ * ROUNDS of the unpaced comparison. Each round measures each direct loop and, back to back with
+ * it, the server doing the same work (see `pair`); the ratios are taken within a round and
+ * averaged: the machine's drift (its neighbours come and go) then falls on both sides of each
+ * ratio instead of on one.
  */
 const ROUNDS = QUICK ? 1 : 3;
 const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
