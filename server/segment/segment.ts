@@ -5,7 +5,7 @@
  */
 import type { Analysis, RangeAnalysis } from '../../shared/protocol.js';
 import type { Settings } from '../../shared/settings.js';
-import { blank, cv, type Mat } from '../cv.js';
+import { blank, cv, onOneThread, type Mat } from '../cv.js';
 import { analyseMask, coverage } from './analysis.js';
 import { blurFrame, cleanMask } from './cleanup.js';
 import { rangeMask, toSpace } from './mask.js';
@@ -33,10 +33,10 @@ export function segmentFrame(frame: Mat, settings: Settings, motion: MotionDetec
     final = clean(moving!);
     ranges.push(analyseMask(final, MOTION_NAME, '#ffffff', settings.blobs));
   } else {
-    const converted = toSpace(src, settings.space);
+    const converted = onOneThread(() => toSpace(src, settings.space));
     const masks: Mat[] = [];
     for (const range of settings.ranges) {
-      let m = rangeMask(converted, settings.space, range);
+      let m = onOneThread(() => rangeMask(converted, settings.space, range));
       if (moving) {
         const both = m.bitwiseAnd(moving);
         m.release();

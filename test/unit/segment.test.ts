@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openReader } from '../../server/capture/open.js';
-import { cv, type Mat } from '../../server/cv.js';
+import { cv, onOneThread, type Mat } from '../../server/cv.js';
 import { analyseMask } from '../../server/segment/analysis.js';
 import { cleanMask, dropSmallBlobs } from '../../server/segment/cleanup.js';
 import { MotionDetector } from '../../server/segment/motion.js';
@@ -165,5 +165,19 @@ describe('pick', () => {
     expect(lower[0]).toBeGreaterThan(upper[0]);
     expect(lower[0]).toBeLessThanOrEqual(177);
     expect(upper[0]).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('OpenCV threads', () => {
+  it('onOneThread runs its calls on one thread and gives the pool back, also when they throw', () => {
+    const pool = cv.getNumThreads();
+    expect(onOneThread(() => cv.getNumThreads())).toBe(1);
+    expect(cv.getNumThreads()).toBe(pool);
+    expect(() =>
+      onOneThread(() => {
+        throw new Error('inRange failed');
+      }),
+    ).toThrow('inRange failed');
+    expect(cv.getNumThreads()).toBe(pool);
   });
 });
