@@ -1,214 +1,306 @@
 /**
- * The segcam viewer: wires the connection, the picture, the tuning panel and the status overlay.
- * A frame's path here: connection → view (decode, draw newest) → status (fps, latency).
+ * The segcam viewer: at `/` with several cameras, the overview; otherwise one camera's viewer,
+ * wiring the connection, the picture, the tuning panel and the status overlay.
+ * A frame's path here: connection (ack) → view (decode, draw newest) → status (fps, latency).
  * A change's path: controls → connection (`set`) → server → `settings` to every viewer.
  */
+import { bgrToHsv, VIEWS, type View as ViewName } from '../shared/settings.js';
 import type { ServerMessage } from '../shared/protocol.js';
-import { VIEWS, type View as ViewName } from '../shared/settings.js';
-import { Connection, type ConnectionState } from './connection.js';
+import { Connection, cameraOfPage, type ConnectionState } from './connection.js';
 import { Controls } from './controls.js';
+import { byId, setOptions } from './dom.js';
+import { Overview, fetchCameras } from './overview.js';
 import { StatusOverlay } from './status.js';
 import { View } from './view.js';
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const VIEW_KEY = 'segcam.view';
 
-const status = new StatusOverlay($('hud'), $('banner'));
-let viewerId = 0;
-let lastFrameAt = 0;
-const view = new View($<HTMLCanvasElement>('picture'), (d) => {
-  status.displayed(d.bytes, connection.serverNow() - d.ts);
-  if (lastFrameAt) controls.minIntervalMs = Math.max(20, Math.min(200, performance.now() - lastFrameAt));
-  lastFrameAt = performance.now();
-});
-const controls = new Controls($('panel'), (patch) => connection.send({ type: 'set', settings: patch, id: ++setId }));
-let setId = 0;
-const saved = localStorage.getItem(VIEW_KEY) as ViewName | null;
-const connection = new Connection(onMessage, onState, saved && (VIEWS as readonly string[]).includes(saved) ? saved : 'masked');
-
 function toast(text: string): void {
-  const el = $('toast');
-  el.textContent = text;
-  el.classList.add('show');
-  window.clearTimeout(Number(el.dataset.timer));
-  el.dataset.timer = String(window.setTimeout(() => el.classList.remove('show'), 3000));
+  const e = byId('toast');
+  e.textContent = text;
+  e.classList.add('show');
+  window.clearTimeout(Number(e.dataset.timer));
+  e.dataset.timer = String(window.setTimeout(() => e.classList.remove('show'), 3500));
 }
 
-function onMessage(m: ServerMessage): void {
-  switch (m.type) {
-    case 'hello':
-      viewerId = m.viewerId;
-      controls.readOnly = m.role !== 'control';
-      controls.show(m.settings);
-      controls.externalChange(m.settings);
-      status.source = m.status;
-      status.viewers = m.viewers;
-      document.body.dataset.role = m.role;
-      document.body.dataset.ready = '1';
-      if (m.role !== 'control') toast('View-only: you can watch but not change settings');
-      connection.send({ type: 'presets' });
-      break;
-    case 'frame':
-      if (m.view === connection.view || m.placeholder) view.push(m);
-      break;
-    case 'settings':
-      if (m.by !== viewerId) {
+function showDenied(reason: string): void {
+  byId('denied').hidden = false;
+  byId('denied-reason').textContent = reason;
+  byId('token-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = byId<HTMLInputElement>('token-input').value.trim();
+    if (token) location.href = `${location.pathname}?token=${encodeURIComponent(token)}`;
+  });
+}
+
+/** startOverview shows every camera; returns false when there is only one (the page then is its viewer). */
+async function startOverview(): Promise<boolean> {
+  let cameras;
+  try {
+    cameras = await fetchCameras();
+  } catch (e) {
+    showDenied((e as Error).message);
+    byId('viewer').hidden = true;
+    return true;
+  }
+  if (cameras.length < 2) return false;
+  byId('viewer').hidden = true;
+  document.querySelector('#views')?.setAttribute('hidden', '');
+  const root = byId('overview');
+  root.hidden = false;
+  document.body.dataset.page = 'overview';
+  new Overview(root).start();
+  document.body.dataset.ready = '1';
+  return true;
+}
+
+function startViewer(camera: string | null): void {
+  document.body.dataset.page = 'viewer';
+  const status = new StatusOverlay(byId('hud'), byId('banner'), byId('source-label'));
+  let viewerId = 0;
+  let role: 'control' | 'view' = 'view';
+  let lastFrameAt = 0;
+  let setId = 0;
+  const view = new View(byId<HTMLCanvasElement>('picture'), (d) => {
+    status.displayed(d.bytes, connection.serverNow() - d.ts);
+    if (lastFrameAt) controls.minIntervalMs = Math.max(20, Math.min(200, performance.now() - lastFrameAt));
+    lastFrameAt = performance.now();
+    controls.showAnalysis(view.current?.analysis);
+  });
+  const controls = new Controls(byId('panel'), (patch) => connection.send({ type: 'set', settings: patch, id: ++setId }));
+  const saved = localStorage.getItem(VIEW_KEY) as ViewName | null;
+  const connection = new Connection(camera, onMessage, onState, saved && (VIEWS as readonly string[]).includes(saved) ? saved : 'masked');
+
+  function onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'hello': {
+        viewerId = m.viewerId;
+        role = m.role;
+        controls.setAccess(role, true);
         controls.show(m.settings);
         controls.externalChange(m.settings);
-        toast(m.by === 0 ? 'Settings changed (API or preset)' : `Settings changed by viewer ${m.by}`);
-      } else if (m.id === setId) controls.show(m.settings); // our newest change, as the server has it
-      document.body.dataset.revision = String(m.revision);
-      break;
-    case 'status':
-      status.source = m.status;
-      status.viewers = m.viewers;
-      status.dropped = m.dropped;
-      break;
-    case 'error':
-      toast(`${m.ref ? `${m.ref}: ` : ''}${m.message}`);
-      if (m.ref === 'set') connection.send({ type: 'presets' });
-      break;
-    case 'picked':
-      controls.setPickedRange(m.range.lower, m.range.upper);
-      toast(`Picked ${m.samples} px: ${m.range.lower.join(',')} – ${m.range.upper.join(',')}`);
-      break;
-    case 'presets':
-      showPresets(m.names, m.active);
-      break;
-    case 'pong':
-      break;
+        status.source = m.status;
+        status.viewers = m.viewers;
+        document.body.dataset.role = m.role;
+        document.body.dataset.camera = m.camera;
+        document.body.dataset.revision = String(m.revision);
+        document.title = `segcam · ${m.camera}`;
+        const picker = byId<HTMLSelectElement>('camera');
+        if (m.cameras.length > 1) {
+          setOptions(picker, m.cameras, m.camera);
+          picker.closest('label')!.hidden = false;
+        }
+        document.body.dataset.ready = '1';
+        if (m.role !== 'control') toast('View-only: you can watch but not change settings');
+        connection.send({ type: 'presets' });
+        break;
+      }
+      case 'frame':
+        if (m.view === connection.view || m.placeholder) view.push(m);
+        break;
+      case 'settings':
+        document.body.dataset.revision = String(m.revision);
+        if (m.by === viewerId && m.id !== undefined) {
+          // the echo of one of our own `set`s: only the newest may move the controls (older ones are superseded)
+          if (m.id === setId) controls.show(m.settings);
+          break;
+        }
+        controls.show(m.settings);
+        controls.externalChange(m.settings);
+        if (m.by !== viewerId) toast(m.by === 0 ? 'Settings changed (API or preset)' : `Settings changed by viewer ${m.by}`);
+        break;
+      case 'status':
+        status.source = m.status;
+        status.viewers = m.viewers;
+        status.dropped = m.dropped;
+        break;
+      case 'error':
+        toast(`${m.ref ? `${m.ref}: ` : ''}${m.message}`);
+        break;
+      case 'picked': {
+        const name = controls.setPickedRange(m.range.lower, m.range.upper);
+        if (name) toast(`Picked ${m.samples} px into "${name}": ${m.range.lower.join(',')} – ${m.range.upper.join(',')} (Ctrl+Z undoes it)`);
+        break;
+      }
+      case 'presets':
+        setOptions(byId<HTMLSelectElement>('preset-list'), m.names, m.active ?? byId<HTMLSelectElement>('preset-list').value);
+        break;
+      case 'pong':
+        break;
+    }
   }
-}
 
-function onState(s: ConnectionState): void {
-  const el = $('conn');
-  document.body.dataset.conn = s.kind;
-  if (s.kind === 'open') el.textContent = 'connected';
-  else if (s.kind === 'connecting') el.textContent = s.attempt > 1 ? `connecting (attempt ${s.attempt})…` : 'connecting…';
-  else if (s.kind === 'waiting') {
-    const tick = (): void => {
-      const left = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
-      if (document.body.dataset.conn === 'waiting') el.textContent = `${s.reason}; retrying in ${left} s`;
+  function onState(s: ConnectionState): void {
+    const e = byId('conn');
+    document.body.dataset.conn = s.kind;
+    controls.setAccess(role, s.kind === 'open');
+    if (s.kind === 'open') e.textContent = 'connected';
+    else if (s.kind === 'connecting') e.textContent = s.attempt > 1 ? `connecting (attempt ${s.attempt})…` : 'connecting…';
+    else if (s.kind === 'waiting') {
+      const tick = (): void => {
+        const left = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
+        if (document.body.dataset.conn === 'waiting') e.textContent = `disconnected: ${s.reason}; retrying in ${left} s`;
+      };
+      tick();
+      const t = window.setInterval(() => (document.body.dataset.conn === 'waiting' ? tick() : window.clearInterval(t)), 500);
+    } else {
+      e.textContent = s.reason;
+      if (s.tokenWrong) showDenied(s.reason);
+    }
+  }
+
+  // ---- views, camera picker and shortcuts
+  function selectView(v: ViewName): void {
+    connection.setView(v);
+    localStorage.setItem(VIEW_KEY, v);
+    document.querySelectorAll<HTMLButtonElement>('#views button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.view === v)));
+  }
+  document.querySelectorAll<HTMLButtonElement>('#views button').forEach((b) => b.addEventListener('click', () => selectView(b.dataset.view as ViewName)));
+  selectView(connection.view);
+  byId<HTMLSelectElement>('camera').addEventListener('change', (e) => {
+    location.href = `/cam/${encodeURIComponent((e.target as HTMLSelectElement).value)}/`;
+  });
+
+  const freeze = (): void => {
+    const frozen = view.toggleFreeze();
+    byId('frozen').hidden = !frozen;
+    toast(frozen ? 'Picture frozen (F to resume)' : 'Picture live');
+  };
+  document.addEventListener('keydown', (e) => {
+    const t = e.target as HTMLElement;
+    // typing in a text or number field: keys are the field's; Esc leaves it so that shortcuts work again
+    const typing = t.matches('input:not([type=range]):not([type=checkbox]):not([type=color]), select, textarea');
+    if (typing) {
+      if (e.key === 'Escape') t.blur();
+      return;
+    }
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      return e.shiftKey ? controls.redo() : controls.undo();
+    }
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'y') {
+      e.preventDefault();
+      return controls.redo();
+    }
+    const keys: Record<string, () => void> = {
+      '1': () => selectView('masked'),
+      '2': () => selectView('mask'),
+      '3': () => selectView('original'),
+      '4': () => selectView('side'),
+      f: freeze,
+      o: () => {
+        view.overlay = !view.overlay;
+        view.redraw();
+      },
     };
-    tick();
-    const t = window.setInterval(() => (document.body.dataset.conn === 'waiting' ? tick() : window.clearInterval(t)), 500);
-  } else el.textContent = s.reason;
-}
+    const f = keys[e.key.toLowerCase()];
+    if (f && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      f();
+    }
+  });
 
-// ---- views and shortcuts
-function selectView(v: ViewName): void {
-  connection.setView(v);
-  localStorage.setItem(VIEW_KEY, v);
-  document.querySelectorAll<HTMLButtonElement>('#views button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.view === v)));
-}
-document.querySelectorAll<HTMLButtonElement>('#views button').forEach((b) => b.addEventListener('click', () => selectView(b.dataset.view as ViewName)));
-selectView(connection.view);
+  // ---- hidden tab: ask for nothing while nobody can see
+  document.addEventListener('visibilitychange', () => connection.setPaused(document.hidden));
 
-document.addEventListener('keydown', (e) => {
-  const t = e.target as HTMLElement;
-  if (t.matches('input, select, textarea')) return;
-  const keys: Record<string, () => void> = {
-    '1': () => selectView('masked'),
-    '2': () => selectView('mask'),
-    '3': () => selectView('original'),
-    '4': () => selectView('side'),
-    f: () => toast(view.toggleFreeze() ? 'Picture frozen (F to resume)' : 'Picture live'),
-    o: () => {
-      view.overlay = !view.overlay;
-      view.redraw();
-    },
+  // ---- pick by clicking (or dragging a box) on the picture itself, never on the letterbox
+  const canvas = byId<HTMLCanvasElement>('picture');
+  const onImage = (x: number, y: number): boolean => {
+    const r = view.imageRect();
+    return Boolean(r && x >= r.x && y >= r.y && x <= r.x + r.w && y <= r.y + r.h);
   };
-  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
-    e.preventDefault();
-    return e.shiftKey ? controls.redo() : controls.undo();
-  }
-  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'y') {
-    e.preventDefault();
-    return controls.redo();
-  }
-  const f = keys[e.key.toLowerCase()];
-  if (f && !e.ctrlKey && !e.metaKey && !e.altKey) {
-    e.preventDefault();
-    f();
-  }
-});
+  let dragFrom: { x: number; y: number } | null = null;
+  canvas.addEventListener('pointerdown', (e) => {
+    if (e.button !== 0 || !onImage(e.offsetX, e.offsetY) || view.current?.placeholder) return;
+    dragFrom = { x: e.offsetX, y: e.offsetY };
+    canvas.setPointerCapture(e.pointerId);
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    const px = view.pixelAt(e.offsetX, e.offsetY);
+    const readout = byId('pixel');
+    if (px) {
+      const [r, g, b] = px;
+      const [h, s, v] = bgrToHsv([b, g, r]);
+      readout.textContent = `under the mouse: HSV ${h},${s},${v} · BGR ${b},${g},${r}`;
+      readout.hidden = false;
+    } else readout.hidden = true;
+    if (!dragFrom) return;
+    view.dragBox = { x: Math.min(dragFrom.x, e.offsetX), y: Math.min(dragFrom.y, e.offsetY), w: Math.abs(e.offsetX - dragFrom.x), h: Math.abs(e.offsetY - dragFrom.y) };
+    view.redraw();
+  });
+  canvas.addEventListener('pointerleave', () => (byId('pixel').hidden = true));
+  canvas.addEventListener('pointerup', (e) => {
+    if (!dragFrom) return;
+    const from = dragFrom;
+    dragFrom = null;
+    view.dragBox = null;
+    view.redraw();
+    const r = view.imageRect();
+    const frame = view.current;
+    if (!r || !frame || frame.placeholder) return;
+    const halves = frame.view === 'side' ? 2 : 1;
+    const toFrame = (px: number, py: number): { x: number; y: number } => {
+      let fx = (Math.max(r.x, Math.min(r.x + r.w, px)) - r.x) / r.w;
+      fx *= halves;
+      if (fx > 1) fx -= 1; // right half of side-by-side: same pixels as the left
+      return { x: Math.max(0, Math.min(1, fx)), y: Math.max(0, Math.min(1, (py - r.y) / r.h)) };
+    };
+    const a = toFrame(from.x, from.y);
+    const b = toFrame(e.offsetX, e.offsetY);
+    const box = { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(a.x - b.x), h: Math.abs(a.y - b.y) };
+    if (box.w < 0.005 && box.h < 0.005) box.w = box.h = 0; // a click
+    if (controls.readOnly) return toast(role === 'control' ? 'Not connected: the pick was not sent' : 'View-only: picking changes settings');
+    connection.send({ type: 'pick', ...box });
+  });
 
-// ---- hidden tab: ask for nothing while nobody can see
-document.addEventListener('visibilitychange', () => connection.setPaused(document.hidden));
+  // ---- presets: the list comes from the server (to every viewer, after every change)
+  const presetName = (): string => byId<HTMLSelectElement>('preset-list').value;
+  byId('preset-save').addEventListener('click', () => {
+    const name = byId<HTMLInputElement>('preset-name').value.trim();
+    if (name) connection.send({ type: 'preset-save', name });
+  });
+  byId('preset-load').addEventListener('click', () => presetName() && connection.send({ type: 'preset-load', name: presetName() }));
+  byId('preset-delete').addEventListener('click', () => {
+    const name = presetName();
+    if (name && window.confirm(`Delete the preset "${name}"? This cannot be undone.`)) connection.send({ type: 'preset-delete', name });
+  });
+  byId('preset-rename').addEventListener('click', () => {
+    const to = byId<HTMLInputElement>('preset-name').value.trim();
+    if (presetName() && to) connection.send({ type: 'preset-rename', name: presetName(), to });
+  });
+  byId('preset-export').addEventListener('click', async () => {
+    const name = presetName();
+    if (!name) return toast('Choose a saved preset to export');
+    const res = await fetch(connection.apiUrl(`/api/presets/${encodeURIComponent(name)}`), { credentials: 'same-origin' });
+    if (!res.ok) return toast(`Export: ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? res.status}`);
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(await res.json(), null, 2)], { type: 'application/json' }));
+    a.download = `${name}.json`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  });
+  byId<HTMLInputElement>('preset-import').addEventListener('change', async (e) => {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    const name = file.name.replace(/\.json$/i, '').replace(/[^\w .-]/g, '_').replace(/^[^A-Za-z0-9_]+/, '').slice(0, 64) || 'imported';
+    const res = await fetch(connection.apiUrl(`/api/presets/${encodeURIComponent(name)}`), { method: 'PUT', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: await file.text() });
+    const body = (await res.json().catch(() => ({}))) as { message?: string };
+    toast(res.ok ? `Imported as preset "${name}" (Load applies it)` : `Import: ${body.message ?? res.status}`);
+  });
 
-// ---- pick by clicking (or dragging a box) on the picture
-const canvas = $<HTMLCanvasElement>('picture');
-let dragFrom: { x: number; y: number } | null = null;
-canvas.addEventListener('pointerdown', (e) => {
-  dragFrom = { x: e.offsetX, y: e.offsetY };
-});
-canvas.addEventListener('pointerup', (e) => {
-  if (!dragFrom) return;
-  const from = dragFrom;
-  dragFrom = null;
-  const r = view.imageRect();
-  const frame = view.current;
-  if (!r || !frame || frame.placeholder) return;
-  const halves = frame.view === 'side' ? 2 : 1;
-  const toFrame = (px: number, py: number): { x: number; y: number } => {
-    let fx = ((px - r.x) / r.w) * halves;
-    if (fx > 1) fx -= 1; // right half of side-by-side: same pixels as the left
-    return { x: Math.max(0, Math.min(1, fx)), y: Math.max(0, Math.min(1, (py - r.y) / r.h)) };
-  };
-  const a = toFrame(from.x, from.y);
-  const b = toFrame(e.offsetX, e.offsetY);
-  const box = { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(a.x - b.x), h: Math.abs(a.y - b.y) };
-  if (box.w < 0.005 && box.h < 0.005) box.w = box.h = 0; // a click
-  if (controls.readOnly) return toast('View-only: picking changes settings');
-  connection.send({ type: 'pick', ...box });
-});
+  // ---- source switch
+  byId('source-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const source = byId<HTMLInputElement>('source').value.trim();
+    if (source) connection.send({ type: 'source', source });
+  });
 
-// ---- presets
-function showPresets(names: string[], active?: string): void {
-  const sel = $<HTMLSelectElement>('preset-list');
-  sel.innerHTML = names.map((n) => `<option>${n.replace(/[&<>"]/g, '')}</option>`).join('');
-  if (active && names.includes(active)) sel.value = active;
+  controls.wire();
+  connection.open();
+  window.segcam = { status, view, controls, connection };
 }
-const presetName = (): string => $<HTMLSelectElement>('preset-list').value;
-$('preset-save').addEventListener('click', () => {
-  const name = $<HTMLInputElement>('preset-name').value.trim();
-  if (name) connection.send({ type: 'preset-save', name });
-});
-$('preset-load').addEventListener('click', () => presetName() && connection.send({ type: 'preset-load', name: presetName() }));
-$('preset-delete').addEventListener('click', () => presetName() && connection.send({ type: 'preset-delete', name: presetName() }));
-$('preset-rename').addEventListener('click', () => {
-  const to = $<HTMLInputElement>('preset-name').value.trim();
-  if (presetName() && to) connection.send({ type: 'preset-rename', name: presetName(), to });
-});
-$('preset-export').addEventListener('click', () => {
-  const s = controls.current;
-  if (!s) return;
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([JSON.stringify(s, null, 2)], { type: 'application/json' }));
-  a.download = `${presetName() || 'segcam-settings'}.json`;
-  a.click();
-  URL.revokeObjectURL(a.href);
-});
-$<HTMLInputElement>('preset-import').addEventListener('change', async (e) => {
-  const file = (e.target as HTMLInputElement).files?.[0];
-  if (!file) return;
-  try {
-    const settings = JSON.parse(await file.text());
-    connection.send({ type: 'set', settings, id: ++setId });
-  } catch {
-    toast(`${file.name} is not a settings JSON file`);
-  }
-});
-
-// ---- source switch
-$('source-form').addEventListener('submit', (e) => {
-  e.preventDefault();
-  const source = $<HTMLInputElement>('source').value.trim();
-  if (source) connection.send({ type: 'source', source });
-});
-
-controls.wire();
-connection.open();
 
 // exposed for the browser tests and the screenshot script
 declare global {
@@ -216,4 +308,7 @@ declare global {
     segcam: { status: StatusOverlay; view: View; controls: Controls; connection: Connection };
   }
 }
-window.segcam = { status, view, controls, connection };
+
+const camera = cameraOfPage();
+if (camera !== null) startViewer(camera);
+else void startOverview().then((shown) => shown || startViewer(null));

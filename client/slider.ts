@@ -3,6 +3,7 @@
  * inputs share one track (keyboard and screen reader support come with them); the selected
  * span is painted on the track, in two pieces when a hue range wraps round through 0.
  */
+import { el } from './dom.js';
 
 export interface DualSlider {
   element: HTMLElement;
@@ -25,25 +26,17 @@ let nextId = 0;
 
 export function dualSlider(o: DualSliderOptions): DualSlider {
   const id = `s${nextId++}`;
-  const root = document.createElement('div');
-  root.className = 'dual';
-  root.innerHTML = `
-    <label class="dual-label" for="${id}-lo">${o.label}</label>
-    <input class="num" type="number" id="${id}-lo-n" min="0" max="${o.max}" aria-label="${o.ariaLabel} lower bound">
-    <div class="track">
-      <div class="span a"></div><div class="span b"></div>
-      <input type="range" id="${id}-lo" min="0" max="${o.max}" aria-label="${o.ariaLabel} lower bound">
-      <input type="range" id="${id}-hi" min="0" max="${o.max}" aria-label="${o.ariaLabel} upper bound">
-    </div>
-    <input class="num" type="number" id="${id}-hi-n" min="0" max="${o.max}" aria-label="${o.ariaLabel} upper bound">`;
-  const q = <T extends HTMLElement>(sel: string): T => root.querySelector(sel) as T;
-  const lo = q<HTMLInputElement>(`#${id}-lo`);
-  const hi = q<HTMLInputElement>(`#${id}-hi`);
-  const loN = q<HTMLInputElement>(`#${id}-lo-n`);
-  const hiN = q<HTMLInputElement>(`#${id}-hi-n`);
-  const spanA = q<HTMLElement>('.span.a');
-  const spanB = q<HTMLElement>('.span.b');
-  q<HTMLElement>('.track').style.background = o.track; // CSSOM, not a style attribute: allowed by the CSP
+  const range = (which: string) => el('input', { type: 'range', id: `${id}-${which}`, min: 0, max: o.max, 'aria-label': `${o.ariaLabel} ${which === 'lo' ? 'lower' : 'upper'} bound` });
+  const number = (which: string) => el('input', { class: 'num', type: 'number', id: `${id}-${which}-n`, min: 0, max: o.max, 'aria-label': `${o.ariaLabel} ${which === 'lo' ? 'lower' : 'upper'} bound` });
+  const lo = range('lo');
+  const hi = range('hi');
+  const loN = number('lo');
+  const hiN = number('hi');
+  const spanA = el('div', { class: 'span a' });
+  const spanB = el('div', { class: 'span b' });
+  const track = el('div', { class: 'track' }, spanA, spanB, lo, hi);
+  track.style.background = o.track; // CSSOM, not a style attribute: allowed by the CSP
+  const root = el('div', { class: 'dual' }, el('label', { class: 'dual-label', for: `${id}-lo` }, o.label), loN, track, hiN);
 
   const paint = (l: number, u: number): void => {
     const pct = (v: number): string => `${(100 * v) / o.max}%`;

@@ -16,6 +16,7 @@ export class StatusOverlay {
   constructor(
     private readonly hud: HTMLElement,
     private readonly banner: HTMLElement,
+    private readonly sourceLabel: HTMLElement,
   ) {
     window.setInterval(() => this.render(), 250);
   }
@@ -49,13 +50,19 @@ export class StatusOverlay {
     this.hud.textContent = `${f.fps.toFixed(1)} fps · ${Number.isFinite(f.latencyMs) ? f.latencyMs.toFixed(0) : '–'} ms · ${(f.kbps / 1000).toFixed(2)} Mbit/s · dropped ${this.dropped} · ${this.viewers} viewer${this.viewers === 1 ? '' : 's'} · ${state}`;
     this.hud.dataset.fps = f.fps.toFixed(2);
     this.hud.dataset.latency = Number.isFinite(f.latencyMs) ? f.latencyMs.toFixed(1) : '';
+    this.sourceLabel.textContent = s ? `${s.source} (${s.kind})` : '';
+    this.sourceLabel.title = s ? `source: ${s.source}` : '';
     const problem = s && s.state !== 'live';
     this.banner.hidden = !problem;
-    if (problem) this.banner.textContent = `Source ${state}${s.error ? `: ${s.error}` : ''}`;
+    if (problem) {
+      this.banner.textContent = `Source ${state}${s.error ? `: ${s.error}` : ''}`;
+      this.banner.dataset.reason = s.reason;
+    }
   }
 }
 
 export function stateText(s: SourceStatus): string {
+  if (s.state === 'restarting') return 'camera restarting';
   if (s.state === 'reconnecting') {
     const left = s.retryAt ? Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000)) : null;
     return `reconnecting (attempt ${s.attempt ?? 1}${left !== null ? `, next try in ${left} s` : ''})`;

@@ -1,7 +1,9 @@
 /**
  * Logging: one line per event, with a timestamp and level, to stderr (stdout carries only the
- * "open this URL" line). Tokens never reach a log line: redactTokens() strips them from URLs.
+ * start message). No secret reaches a log line: `token=` values and every URL's credentials
+ * (userinfo, password-like query parameters) are redacted from each message.
  */
+import { redactUrls } from './capture/source.js';
 
 /** Logger is what every module logs through. */
 export interface Logger {
@@ -11,8 +13,8 @@ export interface Logger {
 }
 
 /** createLogger returns a logger; `quiet` drops info lines. */
-export function createLogger(quiet = false, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
-  const line = (level: string, message: string): void => write(`${new Date().toISOString()} ${level} ${redactTokens(message)}`);
+export function createLogger(quiet = false, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
+  const line = (level: string, message: string): void => write(`${new Date().toISOString()} ${level} ${redactSecrets(message)}`);
   return {
     info: (m) => {
       if (!quiet) line('info ', m);
@@ -22,7 +24,7 @@ export function createLogger(quiet = false, write: (line: string) => void = (l) 
   };
 }
 
-/** redactTokens hides `token=` values in URLs and query strings. */
-export function redactTokens(text: string): string {
-  return text.replace(/([?&]token=)[^&\s#]*/gi, '$1***');
+/** redactSecrets hides `token=` values and the credentials of every URL in a message. */
+export function redactSecrets(text: string): string {
+  return redactUrls(text).replace(/([?&]token=)[^&\s#]*/gi, '$1***');
 }

@@ -93,6 +93,44 @@ export function channelMax(space: Space, i: number): number {
 /** RANGE_COLORS are the overlay colours given to new ranges, in turn. */
 export const RANGE_COLORS = ['#ff3b30', '#34c759', '#0a84ff', '#ffcc00', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'] as const;
 
+/**
+ * RESERVED_RANGE_NAMES label other analyses: `all` is the whole mask's coverage (a metric
+ * label), `motion` the motion mask's when motion is used alone.
+ */
+export const RESERVED_RANGE_NAMES: readonly string[] = ['all', 'motion'];
+
+/** RangeInput is a range as a client may write it: the name and colour may be left out. */
+export type RangeInput = Omit<ColorRange, 'name' | 'color'> & { name?: string; color?: string };
+
+/**
+ * completeRanges gives every range without a name the first free `rangeN` (N its position, or
+ * higher) and every range without a colour the palette's colour for its position.
+ */
+export function completeRanges(ranges: readonly RangeInput[]): ColorRange[] {
+  const taken = new Set(ranges.map((r) => r.name).filter((n): n is string => Boolean(n)));
+  return ranges.map((r, i) => {
+    let name = r.name;
+    if (!name) {
+      let n = i + 1;
+      while (taken.has(`range${n}`)) n++;
+      name = `range${n}`;
+      taken.add(name);
+    }
+    return { name, color: r.color ?? RANGE_COLORS[i % RANGE_COLORS.length]!, lower: [...r.lower], upper: [...r.upper] };
+  });
+}
+
+/** rangeNamesProblem says why a list of ranges cannot be told apart by name, or null. */
+export function rangeNamesProblem(ranges: readonly ColorRange[]): string | null {
+  const seen = new Set<string>();
+  for (const r of ranges) {
+    if (RESERVED_RANGE_NAMES.includes(r.name)) return `a range may not be named "${r.name}" (reserved for ${r.name === 'all' ? 'the whole mask' : 'the motion mask'})`;
+    if (seen.has(r.name)) return `two ranges are named "${r.name}"; names must differ (they key the analysis and the metrics)`;
+    seen.add(r.name);
+  }
+  return null;
+}
+
 /** DEFAULT_SETTINGS: one HSV range that selects saturated reds (hue wraps 170..10). */
 export const DEFAULT_SETTINGS: Settings = {
   space: 'hsv',
@@ -163,31 +201,6 @@ export function hsvToBgr([h, s, v]: Triple): Triple {
   const [r, g, b] =
     hh < 60 ? [c, x, 0] : hh < 120 ? [x, c, 0] : hh < 180 ? [0, c, x] : hh < 240 ? [0, x, c] : hh < 300 ? [x, 0, c] : [c, 0, x];
   return [Math.round(b + m), Math.round(g + m), Math.round(r + m)];
-}
-
-/**
- * convertRange re-expresses a range in another colour space, keeping what it selects as close
- * as a box in the other space allows: BGR→HSV takes the hue/sat/value spread of the box's
- * corners; HSV→BGR takes the bounding box of the HSV box's corners and hue samples.
- */
-export function convertRange(range: ColorRange, from: Space, to: Space): ColorRange {
-  if (from === to) return { ...range, lower: [...range.lower], upper: [...range.upper] };
-  if (from === 'hsv') {
-    const hues: number[] = [];
-    const [h0, h1] = [range.lower[0], range.upper[0]];
-    const span = h0 <= h1 ? h1 - h0 : 180 - h0 + h1;
-    for (let k = 0; k <= 12; k++) hues.push((h0 + (span * k) / 12) % 180);
-    const pts: Triple[] = [];
-    for (const h of hues)
-      for (const s of [range.lower[1], range.upper[1]])
-        for (const v of [range.lower[2], range.upper[2]]) pts.push(hsvToBgr([Math.round(h), s, v]));
-    return { ...range, ...boundingBox(pts) };
-  }
-  const pts: Triple[] = [];
-  for (const b of [range.lower[0], range.upper[0]])
-    for (const g of [range.lower[1], range.upper[1]])
-      for (const r of [range.lower[2], range.upper[2]]) pts.push(bgrToHsv([b, g, r]));
-  return { ...range, ...hsvBox(pts) };
 }
 
 /** boundingBox returns the smallest range that holds every point, per channel. */

@@ -1,50 +1,38 @@
 /**
- * The capture stage, on the OpenCV thread: opens the source, reads frames (decoding on libuv's
- * pool so that it overlaps segmentation), and offers each to the pipeline, where the newest
- * wins. It never gives up: on open failure, read failure, end of a live stream or a stall it
- * shows a placeholder that says why and retries with capped, jittered backoff, forever.
+ * The capture stage, on the camera process's main thread: opens the source (a network source
+ * in a probe process first, so that this thread never waits on the network), reads frames
+ * (decoding on libuv's pool, overlapping segmentation) and offers each to the pipeline, where
+ * the newest wins. It never gives up: while it opens, and on open failure, read failure, the
+ * end of a live stream or a stall, it shows a placeholder that says why, and retries with
+ * capped, jittered backoff, forever. Its status goes through a reporter that falls silent the
+ * moment a newer loop (a source switch) takes over.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SourceState, SourceStatus } from '../../shared/protocol.js';
+import { REASONS, type Reason } from '../../shared/status.js';
+import type { CaptureConfig } from '../config/config.js';
 import type { Mat } from '../cv.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { openReader, OpenError, type FrameReader, type ReaderOptions } from './open.js';
+import { backoffDelay } from './backoff.js';
+import { OpenFailure, openSource, type FrameReader, type Probe } from './open.js';
 import { drawPlaceholder } from './placeholder.js';
 import { redactSource, sourceKind, type SourceSpec } from './source.js';
+import type { StatusReporter, StatusUpdate } from './status.js';
 
-const PLACEHOLDER_INTERVAL_MS = 500;
-
-/** CaptureOptions are the capture flags. */
-export interface CaptureOptions {
-  reader: ReaderOptions;
-  loop: boolean;
-  retry: BackoffOptions;
-  /** ms without a frame from a live source before it is declared stalled and reopened */
-  stallTimeoutMs: number;
-}
+/** PLACEHOLDER_MS between placeholder frames while there is no picture. */
+const PLACEHOLDER_MS = 500;
+/** STABLE_MS a source must stay live before its backoff starts again from the first delay. */
+export const STABLE_MS = 5000;
 
 /** CaptureSink is where frames and news go (the pipeline). */
 export interface CaptureSink {
   /** true while someone watches: only then are demo frames drawn and placeholders made */
   wanted(): boolean;
+  /** true while frames must be read and handed over even with nobody watching (`analyse: always`) */
+  analysing(): boolean;
   /** offer hands over a frame; the sink owns (and releases) it from here on */
   offer(frame: Mat, ts: number, placeholder: boolean): void;
   /** resolves when the last offered frame has been taken (unpaced sources wait for this) */
   taken(): Promise<void>;
-  status(status: SourceStatus): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
-}
-
-/** openSource opens a spec, resolving `auto` to camera 0 or, failing that, the demo. */
-export function openSource(spec: SourceSpec, options: CaptureOptions, sink: CaptureSink): { reader: FrameReader; spec: SourceSpec } {
-  if (spec.kind !== 'auto') return { reader: openReader(spec, options.reader), spec };
-  try {
-    return { reader: openReader({ kind: 'camera', index: 0, device: null, text: '0' }, options.reader), spec };
-  } catch (e) {
-    sink.log('warn', `no camera at index 0 (${(e as Error).message}); showing the demo scene instead`);
-    const demo: SourceSpec = { kind: 'demo', text: 'demo' };
-    return { reader: openReader(demo, options.reader), spec: demo };
-  }
 }
 
 /** CaptureLoop captures one source until stopped. */
@@ -52,41 +40,66 @@ export class CaptureLoop {
   captured = 0;
   reconnects = 0;
   private stopping = false;
+  private readonly abort = new AbortController();
   private size: { width: number; height: number };
   private wake: (() => void) | null = null;
+  /** the reader frames come from now, null while opening or waiting to retry */
+  private reader: FrameReader | null = null;
+  private lastLive: StatusUpdate | null = null;
   readonly done: Promise<void>;
 
   constructor(
     private spec: SourceSpec,
-    private readonly options: CaptureOptions,
+    private readonly options: CaptureConfig,
     private readonly sink: CaptureSink,
+    private readonly report: StatusReporter,
     /** a reader already opened (after a successful source switch) */
     opened: FrameReader | null = null,
+    private readonly probe?: Probe,
   ) {
-    this.size = { width: options.reader.width, height: options.reader.height };
+    this.size = opened ? { width: opened.width, height: opened.height } : { width: options.width, height: options.height };
     this.done = this.run(opened);
   }
 
   /** stop ends the loop; a read in flight is abandoned and released when it returns. */
   stop(): Promise<void> {
     this.stopping = true;
+    this.abort.abort();
     this.wake?.();
     return this.done;
   }
 
-  private status(state: SourceState, extra: Partial<SourceStatus> = {}): void {
-    this.sink.status({ state, source: redactSource(this.spec.text), kind: sourceKind(this.spec), since: Date.now(), ...extra });
+  /**
+   * setControls changes the camera controls: applied to the open source now (its live status
+   * then says what it took) and at every later open.
+   */
+  setControls(controls: CaptureConfig['controls']): import('../../shared/status.js').ControlReport | null {
+    this.options.controls = { ...controls };
+    if (!this.reader) return null;
+    const report = this.reader.setControls(this.options.controls);
+    if (this.lastLive) {
+      this.lastLive = { ...this.lastLive, controls: report };
+      this.report(this.lastLive);
+    }
+    return report;
   }
 
-  private sleep(ms: number): Promise<void> {
+  private get label(): string {
+    return redactSource(this.spec.text);
+  }
+
+  private status(update: Omit<StatusUpdate, 'source' | 'kind'> & Partial<Pick<StatusUpdate, 'kind'>>): void {
+    this.report({ source: this.label, kind: sourceKind(this.spec), ...update });
+  }
+
+  private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(t);
-        self.wake = null;
+        this.wake = null;
         resolve();
-      }
+      };
+      const t = setTimeout(done, ms);
       this.wake = done;
     });
   }
@@ -94,121 +107,161 @@ export class CaptureLoop {
   private async run(opened: FrameReader | null): Promise<void> {
     let attempt = 0;
     let reader = opened;
-    this.status('starting');
     while (!this.stopping) {
       if (!reader) {
+        if (attempt === 0) this.status({ state: 'starting', reason: REASONS.STARTING, error: `opening ${this.label}` });
         try {
-          const o = openSource(this.spec, this.options, this.sink);
-          reader = o.reader;
-          this.spec = o.spec;
+          reader = await this.open(attempt);
         } catch (e) {
-          const error = e instanceof OpenError ? e.message : `cannot open ${redactSource(this.spec.text)}: ${(e as Error).message ?? String(e)}`;
+          if (this.stopping) break;
+          const f = e instanceof OpenFailure ? e : new OpenFailure(REASONS.NO_SIGNAL, `cannot open ${this.label}: ${(e as Error).message ?? String(e)}`);
           attempt++;
-          await this.waitBeforeRetry(attempt, error);
+          await this.waitBeforeRetry(attempt, f.reason, f.message);
           continue;
         }
+        if (this.stopping) break;
+        if (attempt > 0) this.reconnects++;
       }
-      if (attempt > 0) this.reconnects++;
-      attempt = 0;
       this.size = { width: reader.width, height: reader.height };
-      this.status('live', { width: reader.width, height: reader.height, fps: reader.fps || this.options.reader.fps, kind: reader.kind });
-      this.sink.log('info', `source ${redactSource(this.spec.text)} live: ${reader.width}x${reader.height} @ ${reader.fps ? `${reader.fps.toFixed(1)} fps` : 'unpaced'}`);
-      const { ended, error } = await this.pump(reader);
-      if (this.stopping) break;
-      if (ended) {
-        reader.close();
-        this.status('ended', { error });
-        this.sink.log('info', `source ${redactSource(this.spec.text)} ended`);
-        while (!this.stopping) {
-          this.placeholder('ENDED', 'the video file has played to its end (--no-loop)');
-          await this.sleep(PLACEHOLDER_INTERVAL_MS);
-        }
-        return;
-      }
+      const liveAt = Date.now();
+      this.reader = reader;
+      this.lastLive = {
+        source: this.label,
+        state: 'live',
+        reason: REASONS.OK,
+        kind: reader.kind,
+        width: reader.width,
+        height: reader.height,
+        fps: reader.fps || this.options.fps,
+        ...(reader.controls ? { controls: reader.controls } : {}),
+      };
+      this.report(this.lastLive);
+      this.sink.log('info', `source ${this.label} live: ${reader.width}x${reader.height} @ ${reader.fps ? `${reader.fps.toFixed(1)} fps` : 'unpaced'}`);
+      const { reason, error, inFlight } = await this.pump(reader);
+      this.reader = null;
+      this.lastLive = null;
+      const done = reader;
+      // a stalled read still holds the capture on the pool: close it only once that read returns
+      if (inFlight) void inFlight.finally(() => done.close());
+      else done.close();
       reader = null;
+      if (this.stopping) break;
+      // a source that opens and then ends at once keeps climbing the backoff
+      if (Date.now() - liveAt >= STABLE_MS) attempt = 0;
+      if (reason === REASONS.ENDED) {
+        this.status({ state: 'ended', reason, error });
+        this.sink.log('info', `source ${this.label} ended`);
+        while (!this.stopping) {
+          this.placeholder('ENDED', 'the video file has played to its end (loop is off)');
+          await this.pause(PLACEHOLDER_MS);
+        }
+        break;
+      }
       attempt++;
-      await this.waitBeforeRetry(attempt, error);
+      await this.waitBeforeRetry(attempt, reason, error);
     }
     reader?.close();
-    this.status('offline', { error: 'stopped' });
+  }
+
+  /** open opens the source, with placeholders saying so while a probe is under way. */
+  private async open(attempt: number): Promise<FrameReader> {
+    const pending = openSource(this.spec, this.options, { signal: this.abort.signal, probe: this.probe, warn: (m) => this.sink.log('warn', m) });
+    let settled = false;
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const detail = `opening ${this.label}${attempt ? ` (attempt ${attempt + 1})` : ''}`;
+    while (!settled && !this.stopping) {
+      this.placeholder('CONNECTING', detail);
+      await Promise.race([pending.catch(() => undefined), this.pause(PLACEHOLDER_MS)]);
+    }
+    const { reader, spec } = await pending;
+    this.spec = spec;
+    return reader;
   }
 
   private placeholder(headline: string, detail: string): void {
     if (this.sink.wanted()) this.sink.offer(drawPlaceholder(this.size.width, this.size.height, headline, detail), Date.now(), true);
   }
 
-  private async waitBeforeRetry(attempt: number, error: string): Promise<void> {
+  private async waitBeforeRetry(attempt: number, reason: Reason, error: string): Promise<void> {
     const delay = backoffDelay(attempt, this.options.retry);
     const retryAt = Date.now() + delay;
-    this.status('reconnecting', { attempt, retryAt, error });
-    this.sink.log('warn', `source ${redactSource(this.spec.text)}: ${error}; retry ${attempt} in ${(delay / 1000).toFixed(1)} s`);
+    this.status({ state: 'reconnecting', reason, attempt, retryAt, error });
+    this.sink.log('warn', `source ${this.label}: ${error}; retry ${attempt} in ${(delay / 1000).toFixed(1)} s`);
     while (!this.stopping && Date.now() < retryAt) {
       const s = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-      this.placeholder('NO SIGNAL', `${error}, retrying in ${s} s`);
-      await this.sleep(Math.min(PLACEHOLDER_INTERVAL_MS, Math.max(1, retryAt - Date.now())));
+      this.placeholder('NO SIGNAL', `${error}; retrying in ${s} s`);
+      await this.pause(Math.min(PLACEHOLDER_MS, Math.max(1, retryAt - Date.now())));
     }
   }
 
-  /** read reads one frame, giving up on a live source after the stall timeout. */
-  private async read(reader: FrameReader): Promise<Mat | null | 'stalled'> {
+  /**
+   * read reads one frame, giving up on a source that can hang (not the demo, not a local file)
+   * after the stall timeout; the abandoned read is returned so that its frame is released, and
+   * its capture closed, whenever it does come back.
+   */
+  private async read(reader: FrameReader): Promise<Mat | null | { stalled: Promise<unknown> }> {
     const pending = reader.read();
-    if (!reader.live) return pending;
+    if (reader.kind === 'demo' || reader.kind === 'file') return pending;
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<'stalled'>((resolve) => {
       timer = setTimeout(() => resolve('stalled'), this.options.stallTimeoutMs);
     });
     const r = await Promise.race([pending, stalled]);
     clearTimeout(timer);
-    if (r === 'stalled') {
-      // the read is still blocked on the pool: release what it brings back, whenever it does
-      pending.then((m) => m?.release(), () => undefined).finally(() => reader.close());
-    }
-    return r;
+    if (r !== 'stalled') return r;
+    return {
+      stalled: pending.then(
+        (m) => m?.release(),
+        () => undefined,
+      ),
+    };
   }
 
   /** pump reads until the source fails or ends; returns why it stopped. */
-  private async pump(reader: FrameReader): Promise<{ ended: boolean; error: string }> {
-    const paced = !reader.live && (reader.kind === 'file' ? true : this.options.reader.fps > 0);
-    const fps = reader.kind === 'file' ? this.options.reader.fps === 0 ? 0 : reader.fps || 30 : this.options.reader.fps;
-    const interval = paced && fps > 0 ? 1000 / fps : 0; // ms between frames of a file or the demo
+  private async pump(reader: FrameReader): Promise<{ reason: Reason; error: string; inFlight?: Promise<unknown> }> {
+    // files (local or on a web server) play at their own rate unless --fps 0; the demo at --fps
+    const ownRate = reader.kind === 'demo' ? this.options.fps : this.options.fps === 0 ? 0 : reader.fps || 30;
+    const interval = !reader.live && ownRate > 0 ? 1000 / ownRate : 0; // ms between frames
     let due = performance.now();
     let rewound = false;
     while (!this.stopping) {
-      if (interval > 0) {
-        due += interval;
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(wait);
-        else if (wait < -3 * interval) due = performance.now(); // fell behind: do not burst to catch up
-        if (reader.kind === 'demo' && !this.sink.wanted()) continue; // nobody to draw for
-      } else if (!reader.live) {
-        await this.sink.taken(); // unpaced: exactly as fast as the pipeline takes frames
-        if (reader.kind === 'demo' && !this.sink.wanted()) {
-          await this.sleep(50);
-          continue;
+        const idle = !this.sink.wanted() && !this.sink.analysing();
+        if (interval > 0) {
+          due += interval;
+          const wait = due - performance.now();
+          if (wait > 0) await sleep(wait);
+          else if (wait < -3 * interval) due = performance.now(); // fell behind: do not burst to catch up
+          if (reader.kind === 'demo' && idle) continue; // nobody to draw for
+        } else if (!reader.live) {
+          await this.sink.taken(); // unpaced: exactly as fast as the pipeline takes frames
+          if (reader.kind === 'demo' && idle) {
+            await this.pause(50);
+            continue;
+          }
         }
-      }
-      if (this.stopping) break;
-      const mat = await this.read(reader);
-      if (mat === 'stalled') return { ended: false, error: `stalled: no frame for ${(this.options.stallTimeoutMs / 1000).toFixed(1)} s` };
-      if (this.stopping) {
-        mat?.release();
-        break;
-      }
-      if (!mat) {
-        if (reader.kind === 'file') {
-          if (!this.options.loop) return { ended: true, error: 'end of file' };
-          if (rewound) return { ended: false, error: 'the file gives no frames after rewinding' };
-          reader.rewind();
-          rewound = true;
-          continue;
+        if (this.stopping) break;
+        const mat = await this.read(reader);
+        if (mat && 'stalled' in mat) return { reason: REASONS.STALLED, error: `stalled: no frame for ${(this.options.stallTimeoutMs / 1000).toFixed(1)} s`, inFlight: mat.stalled };
+        if (this.stopping) {
+          mat?.release();
+          break;
         }
-        reader.close();
-        return { ended: false, error: reader.kind === 'camera' ? 'camera stopped delivering frames' : 'stream ended or timed out' };
-      }
-      rewound = false;
-      this.captured++;
-      this.sink.offer(mat, Date.now(), false);
+        if (!mat) {
+          if (reader.kind === 'file' || (reader.kind === 'url' && !reader.live)) {
+            if (!this.options.loop) return { reason: REASONS.ENDED, error: 'end of file' };
+            if (rewound || !reader.rewind()) return { reason: REASONS.LOST, error: 'the file gives no frames after rewinding' };
+            rewound = true;
+            continue;
+          }
+          return { reason: REASONS.LOST, error: reader.kind === 'camera' ? 'the camera stopped delivering frames' : 'the stream ended or timed out' };
+        }
+        rewound = false;
+        this.captured++;
+        this.sink.offer(mat, Date.now(), false);
     }
-    return { ended: false, error: 'stopped' };
+    return { reason: REASONS.STOPPED, error: 'stopped' };
   }
 }

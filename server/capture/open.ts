@@ -1,52 +1,95 @@
 /**
- * Opening a source for reading, inside the capture worker: one FrameReader interface over
- * OpenCV's VideoCapture (camera, URL, file) and the demo scene.
+ * Opening a source inside the camera process: one FrameReader interface over OpenCV's
+ * VideoCapture (camera, URL, file) and the demo scene. A network source is probed first in a
+ * process of its own (prober.ts), so the open here, which blocks this thread, only ever meets a
+ * source that has just answered and delivered a frame.
  */
+import { REASONS, type ControlReport, type Reason, type SourceKind } from '../../shared/status.js';
+import type { CaptureConfig } from '../config/config.js';
 import { cv, type Mat } from '../cv.js';
+import { applyControls, type CameraControls } from './controls.js';
 import { DemoScene } from './demo.js';
-import { redactSource, type SourceSpec } from './source.js';
-
-/** ReaderOptions are the capture flags that reach the reader. */
-export interface ReaderOptions {
-  width: number;
-  height: number;
-  fps: number;
-  fourcc: string | null;
-}
+import { probeUrl, type ProbeResult } from './prober.js';
+import { fileProblem, redactSource, type SourceSpec } from './source.js';
 
 /** FrameReader yields frames from one opened source. */
 export interface FrameReader {
-  readonly kind: 'camera' | 'url' | 'file' | 'demo';
+  readonly kind: SourceKind;
   readonly width: number;
   readonly height: number;
   /** The source's own rate (file, camera) or the requested one (demo); 0 when unknown. */
   readonly fps: number;
-  /** Live sources deliver frames in real time and must be read continuously to stay fresh. */
+  /** Live sources deliver frames in real time and are read as fast as they come; the rest are paced. */
   readonly live: boolean;
+  /** What the device did with the configured controls (cameras), null when none were asked for. */
+  readonly controls: ControlReport | null;
   /**
    * The next frame, or null at the end of a file or when a live source gives nothing. Decoding
    * runs on libuv's thread pool (readAsync), so it overlaps the segmentation of the previous
-   * frame on the OpenCV thread.
+   * frame on this thread.
    */
   read(): Promise<Mat | null>;
-  /** Back to the first frame (files). */
-  rewind(): void;
+  /** Back to the first frame (files); false when the source cannot seek. */
+  rewind(): boolean;
+  /** setControls applies camera controls now (only a camera takes them) and says what the device did. */
+  setControls(controls: CameraControls): ControlReport;
   close(): void;
 }
 
-/** OpenError says why a source could not be opened. */
-export class OpenError extends Error {}
+/** OpenFailure says why a source could not be opened, with its reason code. */
+export class OpenFailure extends Error {
+  constructor(
+    readonly reason: Reason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
-/** openReader opens a source; it throws OpenError with a readable reason. */
-export function openReader(spec: Exclude<SourceSpec, { kind: 'auto' }>, opts: ReaderOptions): FrameReader {
+/** Probe is how a network source is probed (a parameter for tests). */
+export type Probe = (url: string, deadlineMs: number, signal?: AbortSignal) => Promise<ProbeResult>;
+
+/**
+ * openSource opens a spec: `auto` is camera 0 or, failing that, the demo; a URL is probed in its
+ * own process first. It throws OpenFailure.
+ */
+export async function openSource(
+  spec: SourceSpec,
+  opts: CaptureConfig,
+  o: { signal?: AbortSignal; probe?: Probe; warn?: (message: string) => void } = {},
+): Promise<{ reader: FrameReader; spec: SourceSpec }> {
+  if (spec.kind === 'auto') {
+    try {
+      return { reader: openReader({ kind: 'camera', index: 0, device: null, text: '0' }, opts), spec };
+    } catch (e) {
+      o.warn?.(`no camera at index 0 (${(e as Error).message}); showing the demo scene instead`);
+      const demo: SourceSpec = { kind: 'demo', text: 'demo' };
+      return { reader: openReader(demo, opts), spec: demo };
+    }
+  }
+  if (spec.kind === 'url') {
+    const probed = await (o.probe ?? probeUrl)(spec.url, opts.openTimeoutMs, o.signal);
+    if (!probed.ok) throw new OpenFailure(probed.reason, probed.error);
+    if (o.signal?.aborted) throw new OpenFailure(REASONS.STOPPED, 'cancelled');
+  }
+  return { reader: openReader(spec, opts), spec };
+}
+
+/** openReader opens a source in this thread; it throws OpenFailure with a readable reason. */
+export function openReader(spec: Exclude<SourceSpec, { kind: 'auto' }>, opts: CaptureConfig): FrameReader {
   if (spec.kind === 'demo') return demoReader(opts);
-  let cap: InstanceType<typeof cv.VideoCapture>;
   const label = redactSource(spec.text);
+  if (spec.kind === 'file') {
+    const problem = fileProblem(spec.path);
+    if (problem) throw new OpenFailure(REASONS.NOT_FOUND, `cannot open ${label}: ${problem === 'not found' ? 'no such file' : 'not a file'}`);
+  }
+  let cap: InstanceType<typeof cv.VideoCapture>;
   try {
     if (spec.kind === 'camera') cap = new cv.VideoCapture(spec.device ?? spec.index, cv.CAP_V4L2);
     else cap = new cv.VideoCapture(spec.kind === 'url' ? spec.url : spec.path, cv.CAP_FFMPEG);
-  } catch (e) {
-    throw new OpenError(`cannot open ${label}: ${describeOpenFailure(spec, e)}`);
+  } catch {
+    if (spec.kind === 'camera') throw new OpenFailure(REASONS.NO_DEVICE, `cannot open ${label}: no camera at ${spec.device ?? `index ${spec.index}`}`);
+    throw new OpenFailure(REASONS.NO_SIGNAL, `cannot open ${label}: ${spec.kind === 'file' ? 'not a readable video file' : 'FFmpeg found no video stream'}`);
   }
   if (spec.kind === 'camera') {
     if (opts.fourcc) cap.set(cv.CAP_PROP_FOURCC, fourccCode(opts.fourcc));
@@ -55,23 +98,29 @@ export function openReader(spec: Exclude<SourceSpec, { kind: 'auto' }>, opts: Re
     if (opts.fps > 0) cap.set(cv.CAP_PROP_FPS, opts.fps);
     cap.set(cv.CAP_PROP_BUFFERSIZE, 1); // freshness: no queue of old frames in the driver
   }
+  const device = spec.kind === 'camera' ? (spec.device ?? `/dev/video${spec.index}`) : null;
+  const setControls = (c: CameraControls): ControlReport => applyControls(spec.kind === 'camera' ? cap : null, device, c);
+  const controls = Object.keys(opts.controls).length > 0 ? setControls(opts.controls) : null;
   // the first frame proves the source really delivers, and gives its true size
   let first: Mat | null = cap.read();
   if (!first || first.empty) {
     first?.release();
     cap.release();
-    throw new OpenError(`cannot open ${label}: it opened but delivered no frame`);
+    throw new OpenFailure(REASONS.NO_SIGNAL, `cannot open ${label}: it opened but delivered no frame`);
   }
   const width = first.cols;
   const height = first.rows;
   const fps = cap.get(cv.CAP_PROP_FPS);
-  const live = spec.kind !== 'file';
+  const count = cap.get(cv.CAP_PROP_FRAME_COUNT);
+  // a URL with a known length is a file on a web server: played at its rate, not as fast as it downloads
+  const live = spec.kind === 'camera' || (spec.kind === 'url' && !(Number.isFinite(count) && count > 0));
   return {
     kind: spec.kind,
     width,
     height,
     fps: Number.isFinite(fps) && fps > 0 && fps < 1000 ? fps : 0,
     live,
+    controls,
     async read() {
       if (first) {
         const f = first;
@@ -86,16 +135,23 @@ export function openReader(spec: Exclude<SourceSpec, { kind: 'auto' }>, opts: Re
       return m;
     },
     rewind() {
-      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
+      try {
+        cap.set(cv.CAP_PROP_POS_FRAMES, 0);
+        return true;
+      } catch {
+        return false;
+      }
     },
+    setControls,
     close() {
       first?.release();
+      first = null;
       cap.release();
     },
   };
 }
 
-function demoReader(opts: ReaderOptions): FrameReader {
+function demoReader(opts: CaptureConfig): FrameReader {
   const scene = new DemoScene(opts.width, opts.height);
   const fps = opts.fps > 0 ? opts.fps : 30;
   let n = 0;
@@ -105,19 +161,15 @@ function demoReader(opts: ReaderOptions): FrameReader {
     height: opts.height,
     fps: opts.fps,
     live: false,
+    controls: Object.keys(opts.controls).length ? applyControls(null, null, opts.controls) : null,
     read: () => Promise.resolve(scene.draw(n++ / fps)),
     rewind: () => {
       n = 0;
+      return true;
     },
+    setControls: (c) => applyControls(null, null, c),
     close: () => scene.release(),
   };
-}
-
-function describeOpenFailure(spec: SourceSpec, e: unknown): string {
-  if (spec.kind === 'camera') return `no camera at ${spec.device ?? `index ${spec.index}`}`;
-  if (spec.kind === 'file') return 'not a readable video file';
-  const msg = e instanceof Error ? e.message : String(e);
-  return /failed to open/i.test(msg) ? 'connection failed or stream not found' : msg;
 }
 
 /** fourccCode packs four characters the way cv::VideoWriter::fourcc does. */

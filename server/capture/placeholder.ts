@@ -1,35 +1,72 @@
 /**
- * The "no signal" frame: what viewers see while there is no picture, saying why.
+ * The "no signal" frame: what viewers see while there is no picture, saying why. Its text is
+ * measured (cv.getTextSize) and wrapped or scaled down so that it fits any frame size.
  */
 import { blank, cv, type Mat } from '../cv.js';
 
-/**
- * drawPlaceholder returns a dark frame of the given size with a headline and a reason,
- * e.g. "NO SIGNAL" / "connection refused, retrying in 4 s". The caller releases it.
- */
-export function drawPlaceholder(width: number, height: number, headline: string, detail: string): Mat {
-  const frame = blank(height, width, cv.CV_8UC3, [40, 32, 32]);
-  const scale = Math.max(0.4, width / 900);
-  const white = new cv.Vec3(235, 235, 235);
-  const grey = new cv.Vec3(170, 170, 170);
-  frame.putText(headline, new cv.Point2(Math.round(width * 0.06), Math.round(height * 0.45)), cv.FONT_HERSHEY_SIMPLEX, scale * 1.6, white, Math.max(1, Math.round(scale * 3)), cv.LINE_AA);
-  const lines = wrap(detail, Math.max(20, Math.floor(48 / scale * (width / 900))));
-  lines.slice(0, 4).forEach((line, i) => {
-    const y = Math.round(height * 0.45 + (i + 1) * 34 * scale + 10 * scale);
-    frame.putText(line, new cv.Point2(Math.round(width * 0.06), y), cv.FONT_HERSHEY_SIMPLEX, scale * 0.8, grey, Math.max(1, Math.round(scale * 1.5)), cv.LINE_AA);
-  });
-  return frame;
+const FONT = cv.FONT_HERSHEY_SIMPLEX;
+const MAX_LINES = 4;
+
+/** textWidth is the width in px of a line of text at a scale and thickness. */
+function textWidth(text: string, scale: number, thickness: number): number {
+  return cv.getTextSize(text, FONT, scale, thickness).size.width;
 }
 
-function wrap(text: string, width: number): string[] {
+/** wrap breaks text into lines no wider than `width` px (a word longer than that is cut). */
+function wrap(text: string, width: number, scale: number, thickness: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
+  for (let word of text.split(/\s+/).filter(Boolean)) {
+    while (textWidth(word, scale, thickness) > width && word.length > 4) {
+      // a long URL: cut it where it fits
+      let n = word.length - 1;
+      while (n > 1 && textWidth(word.slice(0, n), scale, thickness) > width) n--;
+      if (line) lines.push(line);
+      lines.push(word.slice(0, n));
+      line = '';
+      word = word.slice(n);
+    }
+    const next = line ? `${line} ${word}` : word;
+    if (line && textWidth(next, scale, thickness) > width) {
       lines.push(line);
       line = word;
-    } else line = line ? `${line} ${word}` : word;
+    } else line = next;
   }
   if (line) lines.push(line);
   return lines;
+}
+
+/**
+ * drawPlaceholder returns a dark frame of the given size with a headline and a reason,
+ * e.g. "NO SIGNAL" / "connection refused; retrying in 4 s". The caller releases it.
+ */
+export function drawPlaceholder(width: number, height: number, headline: string, detail: string): Mat {
+  const frame = blank(height, width, cv.CV_8UC3, [40, 32, 32]);
+  const margin = Math.round(width * 0.06);
+  const usable = width - 2 * margin;
+  const white = new cv.Vec3(235, 235, 235);
+  const grey = new cv.Vec3(170, 170, 170);
+  let scale = Math.max(0.35, width / 900);
+  const thick = (s: number, k: number): number => Math.max(1, Math.round(s * k));
+  // the headline on one line: shrink it until it fits
+  let headScale = scale * 1.6;
+  while (headScale > 0.3 && textWidth(headline, headScale, thick(headScale, 1.9)) > usable) headScale *= 0.9;
+  // the detail: wrapped, and smaller until it fits in MAX_LINES lines
+  let lines = wrap(detail, usable, scale * 0.8, thick(scale, 1.5));
+  while (lines.length > MAX_LINES && scale > 0.3) {
+    scale *= 0.85;
+    lines = wrap(detail, usable, scale * 0.8, thick(scale, 1.5));
+  }
+  const lineHeight = Math.round(cv.getTextSize('Ag', FONT, scale * 0.8, thick(scale, 1.5)).size.height * 1.8);
+  const headHeight = cv.getTextSize(headline, FONT, headScale, thick(headScale, 1.9)).size.height;
+  const block = headHeight + 10 + lineHeight * Math.min(lines.length, MAX_LINES);
+  let y = Math.max(headHeight + 4, Math.round((height - block) / 2) + headHeight);
+  frame.putText(headline, new cv.Point2(margin, y), FONT, headScale, white, thick(headScale, 1.9), cv.LINE_AA);
+  y += 10;
+  for (const line of lines.slice(0, MAX_LINES)) {
+    y += lineHeight;
+    if (y > height - 4) break;
+    frame.putText(line, new cv.Point2(margin, y), FONT, scale * 0.8, grey, thick(scale, 1.5), cv.LINE_AA);
+  }
+  return frame;
 }

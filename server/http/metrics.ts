@@ -1,123 +1,164 @@
 /**
- * Prometheus metrics (prom-client): frames per stage, drops by reason, reconnects, viewers by
- * kind, stage durations, capture-to-send latency, and the segmentation's own results (mask
- * coverage and blob count per range).
+ * Prometheus metrics (prom-client), every per-camera one with a `camera` label: frames per
+ * stage, drops by reason, reconnects and restarts, viewers by kind, the source's state, stage
+ * durations, capture-to-send latency, the segmentation's results (coverage and blobs per range,
+ * and how old the newest analysis is), and each camera process's CPU and memory. The front's
+ * own process metrics carry the `segcam_` prefix.
  */
+import { readFileSync } from 'node:fs';
 import client from 'prom-client';
-import type { Analysis } from '../../shared/protocol.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
-import type { EncodedFrame } from '../pipeline/messages.js';
-import type { Hub } from '../stream/hub.js';
+import type { EncodedFrame } from '../camera/messages.js';
+import type { Camera } from '../front/camera.js';
 
 const RATE_WINDOW_MS = 2000;
+const CLK_TCK = 100; // Linux USER_HZ
+const PAGE = 4096;
 
-/** Metrics keeps the registry and a few live figures for /api/status. */
+/** processUsage reads a process's CPU seconds and resident bytes from /proc (null where there is no /proc). */
+export function processUsage(pid: number): { cpuSeconds: number; rssBytes: number } | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { cpuSeconds: (Number(f[11]) + Number(f[12])) / CLK_TCK, rssBytes: Number(f[21]) * PAGE };
+  } catch {
+    return null;
+  }
+}
+
+type Rates = { captured: number; processed: number; sent: number };
+
+/** Metrics keeps the registry and the per-camera rates for the status endpoints. */
 export class Metrics {
   readonly registry = new client.Registry();
-  lastAnalysis: Analysis | null = null;
-  private readonly stageSeconds: client.Histogram<'stage'>;
-  private readonly latencySeconds: client.Histogram;
-  private readonly coverage: client.Gauge<'range'>;
-  private readonly blobs: client.Gauge<'range'>;
-  private readonly samples: { at: number; captured: number; processed: number; sent: number }[] = [];
+  private readonly stageSeconds: client.Histogram<'camera' | 'stage'>;
+  private readonly latencySeconds: client.Histogram<'camera'>;
+  private readonly samples = new Map<string, { at: number; captured: number; processed: number; sent: number }[]>();
+  /** CPU seconds of the processes a camera had before its current one */
+  private readonly cpuBefore = new Map<string, { pid: number; seconds: number; total: number }>();
+  private readonly timer: NodeJS.Timeout;
 
-  constructor(pipeline: Pipeline, hub: Hub) {
+  constructor(
+    private readonly cameras: () => Camera[],
+    private readonly viewers: (camera: Camera, kind: 'ws' | 'mjpeg') => number,
+  ) {
     const r = this.registry;
-    client.collectDefaultMetrics({ register: r, prefix: 'segcam_process_' });
-    const counter = (name: string, help: string, read: () => number): void => {
-      new client.Counter({
+    client.collectDefaultMetrics({ register: r, prefix: 'segcam_' });
+    const perCamera = (name: string, help: string, kind: 'counter' | 'gauge', read: (c: Camera) => number | null): void => {
+      const cams = this.cameras;
+      const Metric = kind === 'counter' ? client.Counter : client.Gauge;
+      new Metric({
         name,
         help,
+        labelNames: ['camera'],
         registers: [r],
-        collect() {
+        collect(this: client.Counter<'camera'> | client.Gauge<'camera'>) {
           this.reset();
-          this.inc(read());
+          for (const c of cams()) {
+            const v = read(c);
+            if (v === null) continue;
+            if (this instanceof client.Counter) this.inc({ camera: c.name }, v);
+            else (this as client.Gauge<'camera'>).set({ camera: c.name }, v);
+          }
         },
       });
     };
-    counter('segcam_frames_captured_total', 'Frames read from the source.', () => pipeline.stats.captured);
-    counter('segcam_frames_segmented_total', 'Frames segmented (only while someone watches).', () => pipeline.stats.processed);
-    counter('segcam_jpeg_encodes_total', 'JPEG encodes (one per frame and watched view).', () => pipeline.stats.encodes);
-    counter('segcam_frames_sent_total', 'Frames delivered to consumers (one per consumer per frame).', () => hub.sent);
-    counter('segcam_reconnects_total', 'Times the source was lost and reopened.', () => pipeline.stats.reconnects);
+    perCamera('segcam_frames_captured_total', 'Frames read from the source.', 'counter', (c) => c.counters.captured);
+    perCamera('segcam_frames_segmented_total', 'Frames segmented (while someone watches, or always with analyse: always).', 'counter', (c) => c.counters.processed);
+    perCamera('segcam_jpeg_encodes_total', 'JPEG encodes (one per frame and watched view).', 'counter', (c) => c.counters.encodes);
+    perCamera('segcam_frames_sent_total', 'Frames delivered to consumers (one per consumer per frame).', 'counter', (c) => c.hub.sent);
+    perCamera('segcam_reconnects_total', 'Times the source was lost and reopened.', 'counter', (c) => c.counters.reconnects);
+    perCamera('segcam_camera_restarts_total', "Times the camera's process was restarted.", 'counter', (c) => c.restarts);
+    perCamera('segcam_source_live', '1 while the source delivers frames.', 'gauge', (c) => (c.status.state === 'live' ? 1 : 0));
+    perCamera('segcam_camera_up', "1 while the camera's process runs.", 'gauge', (c) => (c.pid ? 1 : 0));
+    perCamera('segcam_analysis_age_seconds', 'Age of the newest analysis (capture time to now).', 'gauge', (c) => (c.analysis ? Math.max(0, Date.now() - c.analysis.ts) / 1000 : null));
+    perCamera('segcam_camera_resident_memory_bytes', "Resident memory of the camera's process.", 'gauge', (c) => (c.pid ? (processUsage(c.pid)?.rssBytes ?? null) : null));
+    perCamera('segcam_camera_cpu_seconds_total', "CPU time of the camera's processes (user + system, all of them since start).", 'counter', (c) => this.cpuOf(c));
+    const cams = this.cameras;
+    const viewersOf = this.viewers;
     new client.Counter({
       name: 'segcam_frames_dropped_total',
-      help: 'Frames dropped, by reason: capture = replaced by a newer frame before segmentation; viewer = a consumer was busy.',
-      labelNames: ['reason'],
+      help: 'Frames dropped, by reason: capture = replaced by a newer frame before segmentation; pipe = replaced before the front could take it; viewer = a consumer was busy.',
+      labelNames: ['camera', 'reason'],
       registers: [r],
       collect() {
         this.reset();
-        this.inc({ reason: 'capture' }, pipeline.stats.dropped);
-        this.inc({ reason: 'viewer' }, hub.dropped);
+        for (const c of cams()) {
+          const k = c.counters;
+          this.inc({ camera: c.name, reason: 'capture' }, k.dropped);
+          this.inc({ camera: c.name, reason: 'pipe' }, k.droppedAtPipe);
+          this.inc({ camera: c.name, reason: 'viewer' }, c.hub.dropped);
+        }
       },
     });
     new client.Gauge({
       name: 'segcam_viewers',
       help: 'Connected consumers by kind.',
-      labelNames: ['kind'],
+      labelNames: ['camera', 'kind'],
       registers: [r],
       collect() {
-        this.set({ kind: 'ws' }, hub.count('ws'));
-        this.set({ kind: 'mjpeg' }, hub.count('mjpeg'));
+        this.reset();
+        for (const c of cams()) for (const kind of ['ws', 'mjpeg'] as const) this.set({ camera: c.name, kind }, viewersOf(c, kind));
       },
     });
     new client.Gauge({
-      name: 'segcam_source_live',
-      help: '1 while the source delivers frames.',
+      name: 'segcam_mask_coverage_percent',
+      help: "Percent of the frame in each range's mask (range=\"all\": the whole mask), newest analysed frame.",
+      labelNames: ['camera', 'range'],
       registers: [r],
       collect() {
-        this.set(pipeline.status.state === 'live' ? 1 : 0);
+        this.reset();
+        for (const c of cams()) {
+          const a = c.analysis;
+          if (!a) continue;
+          this.set({ camera: c.name, range: 'all' }, a.coverage);
+          for (const x of a.ranges) this.set({ camera: c.name, range: x.name }, x.coverage);
+        }
+      },
+    });
+    new client.Gauge({
+      name: 'segcam_mask_blobs',
+      help: "Blobs in each range's mask, newest analysed frame (absent while blob finding is off).",
+      labelNames: ['camera', 'range'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const c of cams()) for (const x of c.analysis?.ranges ?? []) if (x.blobs !== undefined) this.set({ camera: c.name, range: x.name }, x.blobs);
       },
     });
     this.stageSeconds = new client.Histogram({
       name: 'segcam_stage_duration_seconds',
       help: 'Time per frame in each stage.',
-      labelNames: ['stage'],
+      labelNames: ['camera', 'stage'],
       buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.033, 0.066, 0.133],
       registers: [r],
     });
     this.latencySeconds = new client.Histogram({
       name: 'segcam_capture_to_send_seconds',
       help: 'From capture to the frame being handed to the sockets.',
+      labelNames: ['camera'],
       buckets: [0.002, 0.005, 0.01, 0.015, 0.02, 0.033, 0.05, 0.1, 0.2, 0.5],
       registers: [r],
     });
-    this.coverage = new client.Gauge({ name: 'segcam_mask_coverage_percent', help: 'Percent of the frame in each range\'s mask, newest frame.', labelNames: ['range'], registers: [r] });
-    this.blobs = new client.Gauge({ name: 'segcam_mask_blobs', help: 'Blobs in each range\'s mask, newest frame (absent while blob finding is off).', labelNames: ['range'], registers: [r] });
-
-    const sample = (): void => {
-      const p = pipeline.stats;
-      this.samples.push({ at: Date.now(), captured: p.captured, processed: p.processed, sent: hub.sent });
-      while (this.samples.length > 2 && this.samples[0]!.at < Date.now() - RATE_WINDOW_MS) this.samples.shift();
-    };
-    setInterval(sample, 250).unref();
+    this.timer = setInterval(() => this.sample(), 250);
+    this.timer.unref();
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
 
-  /** observe records one published frame. */
-  observe(frame: EncodedFrame): void {
-    this.stageSeconds.observe({ stage: 'segment' }, frame.timings.segment / 1000);
-    this.stageSeconds.observe({ stage: 'encode' }, frame.timings.encode / 1000);
-    this.latencySeconds.observe(Math.max(0, Date.now() - frame.ts) / 1000);
-    if (frame.analysis) {
-      this.lastAnalysis = frame.analysis;
-      this.coverage.reset();
-      this.blobs.reset();
-      this.coverage.set({ range: 'all' }, frame.analysis.coverage);
-      for (const a of frame.analysis.ranges) {
-        this.coverage.set({ range: a.name }, a.coverage);
-        if (a.blobs !== undefined) this.blobs.set({ range: a.name }, a.blobs); // absent: blob finding is off
-      }
-    }
+  /** observe records one published frame of a camera. */
+  observe(camera: string, frame: EncodedFrame): void {
+    if (frame.placeholder) return;
+    this.stageSeconds.observe({ camera, stage: 'segment' }, frame.timings.segment / 1000);
+    this.stageSeconds.observe({ camera, stage: 'encode' }, frame.timings.encode / 1000);
+    this.latencySeconds.observe({ camera }, Math.max(0, Date.now() - frame.ts) / 1000);
   }
 
-  /** rates are frames per second per stage over the last two seconds. */
-  rates(): { captured: number; processed: number; sent: number } {
-    const a = this.samples[0];
-    const b = this.samples[this.samples.length - 1];
+  /** rates are a camera's frames per second per stage over the last two seconds. */
+  rates(camera: string): Rates {
+    const s = this.samples.get(camera) ?? [];
+    const a = s[0];
+    const b = s[s.length - 1];
     if (!a || !b || b.at === a.at) return { captured: 0, processed: 0, sent: 0 };
     const dt = (b.at - a.at) / 1000;
     const r = (x: number): number => Math.round(x * 10) / 10;
@@ -126,5 +167,31 @@ export class Metrics {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private sample(): void {
+    const now = Date.now();
+    for (const c of this.cameras()) {
+      const k = c.counters;
+      const s = this.samples.get(c.name) ?? [];
+      s.push({ at: now, captured: k.captured, processed: k.processed, sent: c.hub.sent });
+      while (s.length > 2 && s[0]!.at < now - RATE_WINDOW_MS) s.shift();
+      this.samples.set(c.name, s);
+    }
+  }
+
+  /** cpuOf is the CPU seconds of every process a camera has had; a restart keeps the dead one's seconds. */
+  private cpuOf(c: Camera): number | null {
+    const before = this.cpuBefore.get(c.name) ?? { pid: 0, seconds: 0, total: 0 };
+    if (!c.pid) return before.total;
+    const now = processUsage(c.pid)?.cpuSeconds ?? 0;
+    if (before.pid !== c.pid) this.cpuBefore.set(c.name, { pid: c.pid, seconds: before.total, total: before.total + now });
+    const entry = this.cpuBefore.get(c.name)!;
+    entry.total = entry.seconds + now;
+    return entry.total;
   }
 }

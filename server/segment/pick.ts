@@ -1,14 +1,19 @@
 /**
  * Pick by clicking: sample a box of the newest original frame and propose a range around its
- * pixels (their 5th..95th percentile spread, plus a margin). Only the proposal leaves the server.
+ * pixels (the 5th..95th percentile of each channel, plus a margin). The cost is bounded
+ * whatever the box: at most PICK_SAMPLES pixels are taken (a larger box is scaled down to that
+ * with nearest-neighbour sampling before its colour conversion), and percentiles come from
+ * 256-bin histograms, not from sorting. Only the proposal leaves the camera.
  */
-import { hsvBox, widenRange, type Space, type Triple } from '../../shared/settings.js';
+import { widenRange, type Space, type Triple } from '../../shared/settings.js';
 import { cv, type Mat } from '../cv.js';
 
 /** PICK_MARGIN is added round the sampled spread, per channel, by space. */
 export const PICK_MARGIN: Record<Space, Triple> = { hsv: [6, 40, 40], bgr: [30, 30, 30] };
 /** A click (a box of no size) samples this many px round the point. */
 export const CLICK_BOX_PX = 7;
+/** PICK_SAMPLES is the most pixels a pick looks at. */
+export const PICK_SAMPLES = 4096;
 
 /** Box is a region of the picture as fractions of its width and height. */
 export interface Box {
@@ -18,7 +23,7 @@ export interface Box {
   h: number;
 }
 
-/** sampleBox returns the pixels of `frame` (BGR) under `box`, converted to `space`, as triples. */
+/** sampleBox returns at most PICK_SAMPLES pixels of `frame` (BGR) under `box`, converted to `space`, as triples. */
 export function sampleBox(frame: Mat, box: Box, space: Space): Uint8Array {
   const W = frame.cols;
   const H = frame.rows;
@@ -36,54 +41,75 @@ export function sampleBox(frame: Mat, box: Box, space: Space): Uint8Array {
   w = Math.max(1, Math.min(W - x, w));
   h = Math.max(1, Math.min(H - y, h));
   const roi = frame.getRegion(new cv.Rect(x, y, w, h));
-  const region = space === 'hsv' ? roi.cvtColor(cv.COLOR_BGR2HSV) : roi.copy();
+  let small = roi;
+  if (w * h > PICK_SAMPLES) {
+    const k = Math.sqrt(PICK_SAMPLES / (w * h));
+    small = roi.resize(Math.max(1, Math.floor(h * k)), Math.max(1, Math.floor(w * k)), 0, 0, cv.INTER_NEAREST);
+  }
+  const region = space === 'hsv' ? small.cvtColor(cv.COLOR_BGR2HSV) : small.copy();
   const data = new Uint8Array(region.getData());
+  if (small !== roi) small.release();
   roi.release();
   region.release();
   return data;
+}
+
+/** histogram counts the values of channel `c` of interleaved triples. */
+function histogram(samples: Uint8Array, c: number, n: number): Uint32Array {
+  const h = new Uint32Array(256);
+  for (let k = 0; k < n; k++) h[samples[k * 3 + c]!]!++;
+  return h;
+}
+
+/** percentile is the smallest value at or below which `p`% of the counted samples lie. */
+function percentile(h: Uint32Array, n: number, p: number): number {
+  const want = Math.max(1, Math.ceil((p / 100) * n));
+  let seen = 0;
+  for (let v = 0; v < h.length; v++) {
+    seen += h[v]!;
+    if (seen >= want) return v;
+  }
+  return h.length - 1;
+}
+
+/**
+ * hueArc is the shortest arc of the hue circle (0..179) holding `share` of the sampled hues:
+ * a red that straddles 0 gives a wrapped arc such as 172..6, not 0..179.
+ */
+function hueArc(h: Uint32Array, n: number, share: number): [number, number] {
+  const want = Math.ceil(share * n);
+  let best: [number, number] = [0, 179];
+  let bestLen = 180;
+  // two pointers round the circle: for each start, the shortest end that holds enough
+  let end = 0;
+  let sum = 0;
+  for (let start = 0; start < 180; start++) {
+    while (sum < want && end - start < 180) {
+      sum += h[end % 180]!;
+      end++;
+    }
+    if (sum >= want && end - start < bestLen) {
+      bestLen = end - start;
+      best = [start, (end - 1) % 180];
+    }
+    sum -= h[start]!;
+  }
+  return best;
 }
 
 /** proposeRange returns a range round the sampled pixels (triples in `space`). */
 export function proposeRange(samples: Uint8Array, space: Space): { lower: Triple; upper: Triple } {
   const n = Math.floor(samples.length / 3);
   if (n === 0) throw new Error('no pixels sampled');
-  const channel = (i: number): number[] => {
-    const v: number[] = [];
-    for (let k = 0; k < n; k++) v.push(samples[k * 3 + i]!);
-    return v.sort((a, b) => a - b);
-  };
-  const pct = (v: number[], p: number): number => v[Math.min(v.length - 1, Math.max(0, Math.round((p / 100) * (v.length - 1))))]!;
   const lower: Triple = [0, 0, 0];
   const upper: Triple = [0, 0, 0];
-  for (let i = 0; i < 3; i++) {
-    const v = channel(i);
-    lower[i] = pct(v, 5);
-    upper[i] = pct(v, 95);
-  }
-  if (space === 'hsv') {
-    // hue is circular: take the shortest arc holding the central 90% of the sampled hues
-    const hues = channel(0);
-    const trimmed = hues.length > 10 ? trimCircular(hues) : hues;
-    const box = hsvBox(trimmed.map((h) => [h, lower[1], lower[2]] as Triple));
-    lower[0] = box.lower[0];
-    upper[0] = box.upper[0];
+  for (let c = 0; c < 3; c++) {
+    const h = histogram(samples, c, n);
+    if (space === 'hsv' && c === 0) [lower[0], upper[0]] = hueArc(h, n, 0.9);
+    else {
+      lower[c] = percentile(h, n, 5);
+      upper[c] = percentile(h, n, 95);
+    }
   }
   return widenRange(space, { lower, upper }, PICK_MARGIN[space]);
-}
-
-/** trimCircular drops the 5% of hues on each side farthest from their circular mean. */
-function trimCircular(hues: number[]): number[] {
-  let sx = 0;
-  let sy = 0;
-  for (const h of hues) {
-    sx += Math.cos((h * Math.PI) / 90);
-    sy += Math.sin((h * Math.PI) / 90);
-  }
-  const mean = ((Math.atan2(sy, sx) * 90) / Math.PI + 180) % 180;
-  const dist = (h: number): number => {
-    const d = Math.abs(h - mean) % 180;
-    return Math.min(d, 180 - d);
-  };
-  const sorted = [...hues].sort((a, b) => dist(a) - dist(b));
-  return sorted.slice(0, Math.max(1, Math.ceil(sorted.length * 0.9)));
 }

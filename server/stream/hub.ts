@@ -1,18 +1,21 @@
 /**
- * The broadcast stage: fans each encoded frame out to every consumer of its view. Each frame
- * and view is packed once and the same bytes go to every WebSocket viewer; MJPEG clients get
- * the same JPEG. A consumer that is still busy with earlier frames skips this one (counted):
- * nothing is queued per consumer, and a slow one never slows the rest.
+ * The broadcast stage of one camera: fans each encoded frame out to every consumer of its view.
+ * Each frame and view is packed once and the same bytes go to every WebSocket viewer; MJPEG
+ * clients get the same JPEG. A consumer that is still busy with earlier frames skips this one
+ * (counted): nothing is queued per consumer, and a slow one never slows the rest. The hub
+ * numbers the frames itself, so that numbers keep rising when the camera's process restarts.
  */
 import { pack, type FrameMessage } from '../../shared/protocol.js';
 import type { View } from '../../shared/settings.js';
-import type { EncodedFrame } from '../pipeline/messages.js';
+import type { EncodedFrame } from '../camera/messages.js';
 
 /** PublishedFrame is one frame of one view, packed once for every consumer. */
 export interface PublishedFrame {
   view: View;
   seq: number;
   ts: number;
+  /** settings revision it was segmented with */
+  rev: number;
   placeholder: boolean;
   jpeg: Uint8Array;
   /** the `frame` message, msgpack-packed */
@@ -35,10 +38,11 @@ export interface Consumer {
   deliver(frame: PublishedFrame): Delivery;
 }
 
-/** Hub holds the consumers and publishes frames to them. */
+/** Hub holds one camera's consumers and publishes frames to them. */
 export class Hub {
   private readonly consumers = new Set<Consumer>();
   private demandKey = '';
+  private seq = 0;
   /** frames skipped because a consumer was busy, since start */
   dropped = 0;
   /** frames delivered, since start (one per consumer per frame) */
@@ -100,12 +104,14 @@ export class Hub {
   }
 
   /** publish packs each view of the frame once and offers it to that view's consumers. */
-  publish(frame: EncodedFrame): void {
+  publish(frame: Omit<EncodedFrame, 'seq'>): void {
+    const seq = ++this.seq;
     for (const { view, jpeg, width, height } of frame.jpegs) {
       const message: FrameMessage = {
         type: 'frame',
-        seq: frame.seq,
+        seq,
         ts: frame.ts,
+        rev: frame.rev,
         width,
         height,
         view,
@@ -113,7 +119,7 @@ export class Hub {
         ...(frame.placeholder ? { placeholder: true } : {}),
         ...(frame.analysis ? { analysis: frame.analysis } : {}),
       };
-      const published: PublishedFrame = { view, seq: frame.seq, ts: frame.ts, placeholder: frame.placeholder, jpeg, packed: pack(message) };
+      const published: PublishedFrame = { view, seq, ts: frame.ts, rev: frame.rev, placeholder: frame.placeholder, jpeg, packed: pack(message) };
       this.newest.set(view, published);
       for (const c of this.consumers) {
         if (c.watching !== view) continue;

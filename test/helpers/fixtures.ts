@@ -1,8 +1,8 @@
 /**
- * Generated test inputs: H.264 clips made by ffmpeg from its lavfi test sources.
+ * Generated test inputs: H.264 clips made by ffmpeg from its lavfi test sources (never downloaded).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const run = promisify(execFile);
 
 /** FIXTURES is where generated clips live (ignored by git). */
-export const FIXTURES = fileURLToPath(new URL(import.meta.url.includes('/dist/test/') ? '../../../.bench/fixtures/' : '../../.bench/fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../.bench/fixtures/', import.meta.url));
 
 /** CLIPS are the generated clips: name → ffmpeg lavfi input and length. */
 export const CLIPS = {
@@ -38,7 +38,7 @@ export async function makeClip(file: string, lavfi: string, seconds: number): Pr
   const out = join(FIXTURES, file);
   if (existsSync(out)) return out;
   await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '30', `${out}.tmp.mp4`]);
-  await run('mv', [`${out}.tmp.mp4`, out]);
+  renameSync(`${out}.tmp.mp4`, out);
   return out;
 }
 

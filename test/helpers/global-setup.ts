@@ -1,13 +1,19 @@
 /**
- * Before any test: the server and viewer must be built (npm test builds them first), and the
- * generated fixtures (video clips) exist. Fixtures are made here with ffmpeg, never downloaded.
+ * Before any test: the server and viewer are built from the current sources (a dist/ older than
+ * any source is rebuilt, so that a stale build is never what is tested), and the generated
+ * fixtures (video clips) exist. Fixtures are made here with ffmpeg, never downloaded.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ensureClips } from './fixtures.js';
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
 export default async function setup(): Promise<void> {
-  if (!existsSync(new URL('../../dist/server/main.js', import.meta.url))) {
-    throw new Error('dist/ is missing: run the tests with `npm test` (it builds first)');
-  }
+  const stamp = `${root}dist/BUILD`;
+  const built = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as { sources: number }).sources : -1;
+  const current = Number(execFileSync(process.execPath, [`${root}scripts/build.mjs`, '--stamp'], { encoding: 'utf8' }).trim());
+  if (built !== current) execFileSync(process.execPath, [`${root}scripts/build.mjs`], { stdio: 'inherit' });
   await ensureClips();
 }

@@ -1,21 +1,22 @@
 /**
- * Starts the real, built segcam server as a child process on a free loopback port, and reads
- * the URL and token it prints.
+ * Starts the real, built segcam server (the front, which starts one process per camera) on a
+ * free loopback port, and reads the URL it prints. Each server gets a temporary data folder,
+ * removed when it stops (unless the test gave its own folder).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CameraSummary } from '../../shared/status.js';
 
-/** ROOT is the project folder, whether this file runs from test/ (vitest) or dist/test/ (bench). */
-export const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/test/') ? '../../../' : '../../', import.meta.url));
+/** ROOT is the project folder. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN = `${ROOT}dist/server/main.js`;
 
 export interface ServerHandle {
-  /** the process started: the launcher when segcam relaunched itself (see server/malloc.ts) */
   proc: ChildProcess;
-  /** the process that serves (for CPU, RSS and raw signals): proc's child after a relaunch */
+  /** the front's pid */
   pid: number;
   port: number;
   token: string | null;
@@ -23,21 +24,39 @@ export interface ServerHandle {
   dataDir: string;
   /** everything the server wrote, stdout and stderr */
   output: () => string;
+  /** GET /api/cameras */
+  cameras: () => Promise<CameraSummary[]>;
+  /** pid of a camera's process (the first camera's by default) */
+  cameraPid: (name?: string) => Promise<number>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
 export interface StartOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** a folder of the test's own (kept after stop); default: a temporary one, removed at stop */
   dataDir?: string;
-  /** default: a fixed test token */
+  /** default: a fixed test token; null: --no-auth */
   token?: string | null;
 }
 
 export const TEST_TOKEN = 'test-token-0123456789';
 
+/** tempDir makes a temporary folder; `removeTempDirs` (or the server's stop) removes it. */
+const temps = new Set<string>();
+export function tempDir(prefix = 'segcam-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.add(d);
+  return d;
+}
+export function removeTempDirs(): void {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  temps.clear();
+}
+
 /** startServer starts segcam and resolves once it prints its URL. */
 export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
+  const own = o.dataDir === undefined;
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'segcam-test-'));
   const token = o.token === undefined ? TEST_TOKEN : o.token;
   const args = [MAIN, '--port', '0', '--data-dir', dataDir, ...(token ? ['--token', token] : ['--no-auth']), ...(o.args ?? [])];
@@ -45,11 +64,12 @@ export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
     const check = (): void => {
       const m = /listening on [^\s]+:(\d+)/.exec(out);
-      if (m) {
+      if (m && /\ncameras: /.test(out)) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
@@ -57,33 +77,45 @@ export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
     proc.stdout!.on('data', check);
     proc.on('exit', (code) => {
       clearTimeout(timer);
+      if (own) rmSync(dataDir, { recursive: true, force: true });
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const cameras = async (): Promise<CameraSummary[]> => {
+    const res = await fetch(`${base}/api/cameras`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return ((await res.json()) as { cameras: CameraSummary[] }).cameras;
+  };
   return {
     proc,
-    pid: servingPid(proc.pid!),
+    pid: proc.pid!,
     port,
     token,
-    base: `http://127.0.0.1:${port}`,
+    base,
     dataDir,
     output: () => out,
+    cameras,
+    async cameraPid(name) {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const list = await cameras();
+        const c = name ? list.find((x) => x.name === name) : list[0];
+        if (c?.pid) return c.pid;
+        if (Date.now() > deadline) throw new Error(`camera ${name ?? '(first)'} has no process`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async stop(signal = 'SIGTERM') {
-      if (proc.exitCode !== null || proc.signalCode) return proc.exitCode;
-      proc.kill(signal);
-      const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
+      if (proc.exitCode === null && !proc.signalCode) {
+        proc.kill(signal);
+        const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      if (own) rmSync(dataDir, { recursive: true, force: true });
+      return proc.exitCode;
     },
   };
-}
-
-/** servingPid is the launcher's child if it has one (it relaunched itself), else the launcher. */
-export function servingPid(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  return children.length ? Number(children[0]) : pid;
 }
 
 /** runCli runs segcam to completion (for --help and bad flags). */
@@ -100,4 +132,25 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** authHeaders are the headers that carry a server's token (none with --no-auth). */
+export function authHeaders(s: ServerHandle, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...(s.token ? { authorization: `Bearer ${s.token}` } : {}), ...extra };
+}
+
+/** jsonHeaders are authHeaders for a request with a JSON body. */
+export function jsonHeaders(s: ServerHandle): Record<string, string> {
+  return authHeaders(s, { 'content-type': 'application/json' });
+}
+
+/** waitFor polls `f` until it returns a truthy value, or throws after `timeoutMs`. */
+export async function waitFor<T>(f: () => Promise<T> | T, timeoutMs = 15_000, what = 'a condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -14,10 +14,15 @@ export class TestViewer {
   keepFrames = 1000;
   frameCount = 0;
 
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    readonly ws: WebSocket,
+    /** acknowledge each frame as the browser viewer does */
+    readonly acks = false,
+  ) {
     ws.on('message', (data: Buffer) => {
       const m = unpackServerMessage(data);
       if (m.type === 'frame') {
+        if (this.acks && ws.readyState === WebSocket.OPEN) ws.send(pack({ type: 'ack', seq: m.seq }));
         this.frameCount++;
         this.frames.push({ ...m, receivedAt: Date.now() });
         if (this.frames.length > this.keepFrames) this.frames.shift();
@@ -76,12 +81,17 @@ export class TestViewer {
   }
 }
 
-/** connectViewer opens /ws with the server's token and waits for `hello`. */
-export async function connectViewer(server: ServerHandle, o: { token?: string | null; headers?: Record<string, string> } = {}): Promise<TestViewer> {
+/** wsUrl is a camera's WebSocket URL (the first camera's `/ws` when none is named). */
+export function wsUrl(server: ServerHandle, camera?: string, token: string | null = server.token): string {
+  return `ws://127.0.0.1:${server.port}${camera ? `/cam/${camera}/ws` : '/ws'}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** connectViewer opens a camera's WebSocket with the server's token and waits for `hello`. */
+export async function connectViewer(server: ServerHandle, o: { token?: string | null; headers?: Record<string, string>; camera?: string; acks?: boolean } = {}): Promise<TestViewer> {
   const token = o.token === undefined ? server.token : o.token;
-  const url = `ws://127.0.0.1:${server.port}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  const url = wsUrl(server, o.camera, token);
   const ws = new WebSocket(url, { headers: o.headers ?? {} });
-  const viewer = new TestViewer(ws);
+  const viewer = new TestViewer(ws, o.acks ?? false);
   const hello = viewer.next((m) => m.type === 'hello');
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

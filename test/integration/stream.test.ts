@@ -22,7 +22,7 @@ describe('demo source to WebSocket viewers', () => {
   it('sends hello, then frames of the requested size with a capture timestamp', async () => {
     const v = await connectViewer(server);
     const hello = v.messages.find((m) => m.type === 'hello');
-    expect(hello).toMatchObject({ type: 'hello', version: 1, role: 'control' });
+    expect(hello).toMatchObject({ type: 'hello', version: 2, role: 'control', camera: 'main', cameras: ['main'] });
     const f = await v.nextFrame((f) => !f.placeholder);
     expect(f).toMatchObject({ view: 'masked', width: 320, height: 240 });
     expect(Math.abs(Date.now() - f.ts)).toBeLessThan(2000);
@@ -90,7 +90,7 @@ describe('demo source to WebSocket viewers', () => {
     const a = await connectViewer(server);
     const b = await connectViewer(server);
     const auth = { headers: { authorization: `Bearer ${server.token}` } };
-    const blobGauge = async () => /segcam_mask_blobs\{range="red"\} (\d+)/.exec(await (await fetch(`${server.base}/metrics`, auth)).text())?.[1];
+    const blobGauge = async () => /segcam_mask_blobs\{camera="main",range="red"\} (\d+)/.exec(await (await fetch(`${server.base}/metrics`, auth)).text())?.[1];
     const on = await b.nextFrame((f) => !f.placeholder && (f.analysis?.ranges[0]?.blobs ?? 0) > 0);
     expect(on.analysis!.ranges[0]!.top!.length).toBeGreaterThan(0);
     expect(Number(await blobGauge())).toBeGreaterThan(0);

@@ -1,16 +1,17 @@
 /**
- * The settings store: the one current Settings object, its revision, validated updates, and
- * its file (the last active settings, restored after a restart). Saves are serialized and
- * coalesced: a burst of changes costs one write per save cycle, and the newest always lands.
+ * A camera's settings store: the one current Settings object, its revision, validated updates,
+ * and its file (the last active settings, restored after a restart). A change that changes
+ * nothing is not a change (no revision, no broadcast). Saves are serialized and coalesced: a
+ * burst of changes costs one write per save cycle, and the newest always lands.
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { applySettingsPatch, checkSettings, type Checked, type SettingsPatch } from '../../shared/protocol.js';
+import { applySettingsPatch, checkSettings, sameSettings, type Checked, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
 import { cloneSettings, type Settings } from '../../shared/settings.js';
 import type { Logger } from '../log.js';
 import { SettingsFileError, lineOf, parseJsonText, readTextFile, writeFileAtomic } from './file.js';
 
-/** SETTINGS_FILE is the name of the last active settings in the data directory. */
+/** SETTINGS_FILE is the name of the last active settings in a camera's folder. */
 export const SETTINGS_FILE = 'settings.json';
 
 /** Change is one accepted change of the settings. */
@@ -28,16 +29,16 @@ export async function loadSettingsFile(path: string): Promise<Settings | null> {
   const text = await readTextFile(path);
   if (text === null) return null;
   const data = parseJsonText(path, text);
-  const checked = checkSettings(data as Settings);
+  const checked = checkSettings(data as SettingsInput);
   if (!checked.ok) {
-    const key = /^(?:settings: )?(?:ranges\.\d+ \()?([\w]+)/.exec(checked.error.message)?.[1];
+    const key = /^(?:ranges\.\d+ \()?([\w]+)/.exec(checked.error.message)?.[1];
     const line = lineOf(text, key);
-    throw new SettingsFileError(`${path}${line ? `:${line}` : ''}: ${checked.error.message}`);
+    throw new SettingsFileError(path, line ? `:${line}` : '', checked.error.message);
   }
   return checked.value;
 }
 
-/** SettingsStore holds the current settings. Event `change` follows every accepted change. */
+/** SettingsStore holds one camera's settings. Event `change` follows every accepted change. */
 export class SettingsStore extends EventEmitter<{ change: [Change] }> {
   private value: Settings;
   private rev = 1;
@@ -47,12 +48,12 @@ export class SettingsStore extends EventEmitter<{ change: [Change] }> {
 
   constructor(
     initial: Settings,
-    dataDir: string | null,
+    dir: string | null,
     private readonly log: Logger,
   ) {
     super();
     this.value = cloneSettings(initial);
-    this.file = dataDir ? join(dataDir, SETTINGS_FILE) : null;
+    this.file = dir ? join(dir, SETTINGS_FILE) : null;
   }
 
   get current(): Settings {
@@ -83,6 +84,7 @@ export class SettingsStore extends EventEmitter<{ change: [Change] }> {
   }
 
   private commit(settings: Settings, by: number, id?: number): void {
+    if (sameSettings(settings, this.value)) return; // nothing changed: no revision, nobody told
     this.value = settings;
     this.rev++;
     this.emit('change', { settings, revision: this.rev, by, ...(id !== undefined ? { id } : {}) });
@@ -98,7 +100,7 @@ export class SettingsStore extends EventEmitter<{ change: [Change] }> {
       while (this.dirty) {
         this.dirty = false;
         try {
-          await writeFileAtomic(file, JSON.stringify(this.value, null, 2) + '\n');
+          await writeFileAtomic(file, `${JSON.stringify(this.value, null, 2)}\n`);
         } catch (e) {
           this.log.error(`cannot save settings to ${file}: ${(e as Error).message}`);
         }
@@ -107,5 +109,3 @@ export class SettingsStore extends EventEmitter<{ change: [Change] }> {
     })();
   }
 }
-
-export { SettingsFileError };

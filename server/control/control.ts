@@ -1,0 +1,135 @@
+/**
+ * The control stage of one camera: every request to change its shared state, from a WebSocket
+ * viewer or the HTTP API, comes through here already validated by the shared schema. One place
+ * checks the role, applies the change, and lets the settings store (settings) or the `presets`
+ * callback (the preset list) tell every viewer.
+ */
+import { ERROR_CODES, SegcamError, checkSettings, type PickedMessage, type Role, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
+import type { Settings } from '../../shared/settings.js';
+import type { ControlReport, SourceStatus } from '../../shared/status.js';
+import type { CameraControls } from '../capture/controls.js';
+import { fileProblem, parseSource, redactSource, SourceSpecError } from '../capture/source.js';
+import type { Camera } from '../front/camera.js';
+import type { Logger } from '../log.js';
+import type { Box } from '../segment/pick.js';
+
+/** Caller identifies who asks: a viewer (id > 0) or the HTTP API (id 0), and its role. */
+export interface Caller {
+  id: number;
+  role: Role;
+}
+
+/** PresetList is what every viewer is told when the presets change. */
+export interface PresetList {
+  names: string[];
+  active?: string;
+}
+
+/** Control applies validated requests to one camera. Each method throws SegcamError with a stable code. */
+export class Control {
+  constructor(
+    readonly camera: Camera,
+    private readonly log: Logger,
+    /** told the new list after every change of the presets */
+    private readonly presetsChanged: (list: PresetList) => void = () => undefined,
+  ) {}
+
+  get settings(): Settings {
+    return this.camera.store.current;
+  }
+
+  /** set applies a partial settings update; everyone receives the new settings (unless nothing changed). */
+  set(patch: SettingsPatch, caller: Caller, id?: number): Settings {
+    requireControl(caller, 'change settings');
+    const result = this.camera.store.update(patch, caller.id, id);
+    if (!result.ok) throw result.error;
+    return result.value;
+  }
+
+  /** switchSource opens another source; on failure the current one keeps running. */
+  async switchSource(text: string, caller: Caller): Promise<SourceStatus> {
+    requireControl(caller, 'switch the source');
+    let spec;
+    try {
+      spec = parseSource(text);
+    } catch (e) {
+      throw new SegcamError(ERROR_CODES.INVALID, `source: ${(e as SourceSpecError).message}`);
+    }
+    if (spec.kind === 'file' && fileProblem(spec.path)) throw new SegcamError(ERROR_CODES.SOURCE_FAILED, `file not found: ${text}`);
+    const status = await this.camera.switchSource(spec);
+    this.log.info(`camera ${this.camera.name}: source switched to ${redactSource(spec.text)} by ${who(caller)}`);
+    return status;
+  }
+
+  /** pick proposes a range round a box of the newest original frame (any role may ask: it changes nothing). */
+  async pick(box: Box): Promise<PickedMessage> {
+    const space = this.settings.space;
+    const { lower, upper, samples } = await this.camera.pick(box, space);
+    return { type: 'picked', range: { lower, upper }, space, samples };
+  }
+
+  /** setControls changes the camera controls (exposure, white balance, ...). */
+  async setControls(controls: CameraControls, caller: Caller): Promise<ControlReport> {
+    requireControl(caller, 'change camera controls');
+    return this.camera.setControls(controls);
+  }
+
+  async listPresets(): Promise<PresetList> {
+    const names = await this.camera.presets.list();
+    const active = this.camera.presets.active;
+    return { names, ...(active && names.includes(active) ? { active } : {}) };
+  }
+
+  async savePreset(name: string, caller: Caller): Promise<void> {
+    requireControl(caller, 'save presets');
+    await this.camera.presets.save(name, this.settings);
+    await this.announce();
+  }
+
+  /** loadPreset makes a preset the current settings, for everyone. */
+  async loadPreset(name: string, caller: Caller): Promise<Settings> {
+    requireControl(caller, 'load presets');
+    const settings = await this.camera.presets.load(name);
+    const result = this.camera.store.replace(settings, caller.id);
+    if (!result.ok) throw result.error;
+    await this.announce();
+    return result.value;
+  }
+
+  /** importPreset stores a settings object under a name (it does not apply it). */
+  async importPreset(name: string, settings: SettingsInput, caller: Caller): Promise<void> {
+    requireControl(caller, 'import presets');
+    const checked = checkSettings(settings);
+    if (!checked.ok) throw checked.error;
+    await this.camera.presets.save(name, checked.value);
+    await this.announce();
+  }
+
+  exportPreset(name: string): Promise<Settings> {
+    return this.camera.presets.read(name);
+  }
+
+  async renamePreset(name: string, to: string, caller: Caller): Promise<void> {
+    requireControl(caller, 'rename presets');
+    await this.camera.presets.rename(name, to);
+    await this.announce();
+  }
+
+  async deletePreset(name: string, caller: Caller): Promise<void> {
+    requireControl(caller, 'delete presets');
+    await this.camera.presets.remove(name);
+    await this.announce();
+  }
+
+  private async announce(): Promise<void> {
+    this.presetsChanged(await this.listPresets());
+  }
+}
+
+function requireControl(caller: Caller, what: string): void {
+  if (caller.role !== 'control') throw new SegcamError(ERROR_CODES.FORBIDDEN, `the view-only token may not ${what}`);
+}
+
+function who(caller: Caller): string {
+  return caller.id ? `viewer ${caller.id}` : 'the HTTP API';
+}
