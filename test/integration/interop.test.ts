@@ -7,10 +7,11 @@ import { request } from 'node:http';
 import { promisify } from 'node:util';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SettingsMessage } from '../../shared/protocol.js';
+import { pack, type SettingsMessage } from '../../shared/protocol.js';
+import WebSocket from 'ws';
 import { decode } from '../helpers/images.js';
 import { rssKb } from '../helpers/proc.js';
-import { startServer, type ServerHandle } from '../helpers/server.js';
+import { startServer, waitFor, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
 const run = promisify(execFile);
@@ -123,10 +124,10 @@ describe('interoperability', () => {
     const start = (await status()).frames.dropped.viewers;
     const deadline = Date.now() + 30_000;
     while ((await status()).frames.dropped.viewers - start < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    const r0 = rssKb(s.pid);
+    const r0 = rssKb(s.pid) + rssKb(await s.cameraPid());
     const a = await status();
     await new Promise((r) => setTimeout(r, 4000));
-    const r1 = rssKb(s.pid);
+    const r1 = rssKb(s.pid) + rssKb(await s.cameraPid());
     const b = await status();
     expect(b.frames.dropped.viewers - a.frames.dropped.viewers).toBeGreaterThan(60); // ~30 fps skipped
     expect(r1 - r0).toBeLessThan(20 * 1024); // kB: flat while it keeps skipping
@@ -137,6 +138,14 @@ describe('interoperability', () => {
   it('/metrics parses as Prometheus text, with values that match what happened', async () => {
     const v = await connectViewer(s);
     await v.nextFrame((f) => !f.placeholder);
+    // a viewer of its own that never reads, so that this test's drops are its own
+    const stalled = new WebSocket(`ws://127.0.0.1:${s.port}/ws?token=${s.token}`);
+    await new Promise((r) => stalled.once('open', r));
+    stalled.send(pack({ type: 'view', view: 'original' })); // big frames fill the kernel's buffers sooner
+    (stalled as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"quality":100}' });
+    const dropped0 = (await status()).frames.dropped.viewers;
+    await waitFor(async () => (await status()).frames.dropped.viewers - dropped0 > 60, 30_000, 'the stalled viewer to skip frames');
     await new Promise((r) => setTimeout(r, 600));
     const text = await (await fetch(`${s.base}/metrics`, { headers: auth() })).text();
     const st = await status();
@@ -152,7 +161,7 @@ describe('interoperability', () => {
     expect(get('segcam_frames_captured_total')).toBeLessThanOrEqual(st.frames.captured);
     expect(get('segcam_jpeg_encodes_total')).toBeLessThanOrEqual(st.frames.encodes);
     expect(get('segcam_jpeg_encodes_total')).toBeGreaterThan(st.frames.encodes - 60);
-    expect(get('segcam_viewers', { kind: 'ws' })).toBe(1);
+    expect(get('segcam_viewers', { kind: 'ws' })).toBe(2); // this test's viewer and its stalled one
     expect(get('segcam_source_live')).toBe(1);
     expect(get('segcam_frames_dropped_total', { reason: 'viewer' })).toBeGreaterThanOrEqual(st.frames.dropped.viewers - 40); // the stalled MJPEG client
     expect(get('segcam_frames_dropped_total', { reason: 'viewer' })).toBeGreaterThan(60);
@@ -160,9 +169,14 @@ describe('interoperability', () => {
     expect(get('segcam_stage_duration_seconds')).toBeGreaterThan(st.frames.processed - 60);
     expect(get('segcam_stage_duration_seconds')).toBeLessThanOrEqual(st.frames.processed + 30); // counters tick every 250 ms
     expect(get('segcam_capture_to_send_seconds')).toBeGreaterThan(st.frames.processed - 60);
-    expect(text).toMatch(/segcam_stage_duration_seconds_count\{stage="encode"\} \d+/);
+    expect(text).toMatch(/segcam_stage_duration_seconds_count\{camera="main",stage="encode"\} \d+/);
+    expect(text).not.toMatch(/segcam_process_process_/); // one prefix, not two
+    expect(text).toMatch(/segcam_process_cpu_seconds_total \d/);
+    expect(text).toMatch(/segcam_camera_resident_memory_bytes\{camera="main"\} \d+/);
     expect(get('segcam_mask_coverage_percent', { range: 'red' })).toBeGreaterThan(0);
     expect(get('segcam_mask_blobs', { range: 'red' })).toBeGreaterThanOrEqual(1);
+    stalled.terminate();
+    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"quality":80}' });
     v.close();
   });
 });

@@ -5,12 +5,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { PresetsMessage, SettingsMessage } from '../../shared/protocol.js';
-import { startServer } from '../helpers/server.js';
+import { removeTempDirs, startServer, tempDir } from '../helpers/server.js';
 import { connectViewer } from '../helpers/viewer.js';
 
 const BALL = { name: 'ball', color: '#ff8800', lower: [5, 120, 120] as [number, number, number], upper: [20, 255, 255] as [number, number, number] };
+
+afterAll(removeTempDirs);
 
 describe('presets', () => {
   it('saved by one viewer, loaded by another, followed by everyone; exported, imported, renamed, deleted', async () => {
@@ -65,7 +67,7 @@ describe('presets', () => {
   });
 
   it('restores the last settings after a restart, and --preset loads one at start', async () => {
-    const s = await startServer({ args: ['--source', 'demo'] });
+    const s = await startServer({ args: ['--source', 'demo'], dataDir: tempDir() });
     const h = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
     await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: h, body: JSON.stringify({ ranges: [BALL], quality: 61 }) });
     await fetch(`${s.base}/api/presets/keep/save`, { method: 'POST', headers: h });
@@ -81,7 +83,7 @@ describe('presets', () => {
     const { runCli } = await import('../helpers/server.js');
     const missing = await runCli(['--source', 'demo', '--no-auth', '--port', '0', '--data-dir', s.dataDir, '--preset', 'nope']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^segcam: --preset: no preset named "nope" in .*\/presets\.$/m);
+    expect(missing.stderr).toMatch(/^segcam: --preset: camera main has no preset named "nope" \(in .*\/cameras\/main\/presets\)\.$/m);
   });
 
   it('a corrupt preset file is reported with its name and line, and left untouched', async () => {
@@ -89,14 +91,15 @@ describe('presets', () => {
     const h = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
     try {
       await fetch(`${s.base}/api/presets/broken/save`, { method: 'POST', headers: h });
-      const file = join(s.dataDir, 'presets', 'broken.json');
+      const file = join(s.dataDir, 'cameras', 'main', 'presets', 'broken.json');
       const text = readFileSync(file, 'utf8').replace('"space": "hsv",', '"space": "hsv"');
       writeFileSync(file, text);
       const v = await connectViewer(s);
       v.send({ type: 'preset-load', name: 'broken' });
       const err = await v.next((m) => m.type === 'error');
       expect(err).toMatchObject({ code: 'INVALID', ref: 'preset-load' });
-      if (err.type === 'error') expect(err.message).toMatch(/presets\/broken\.json:3:\d+: not valid JSON/);
+      if (err.type === 'error') expect(err.message).toMatch(/^preset "broken" is broken \(broken\.json:3:\d+: not valid JSON/);
+      if (err.type === 'error') expect(err.message).not.toContain(s.dataDir); // the server's folders are not the client's business
       expect(readFileSync(file, 'utf8')).toBe(text);
       const live = await (await fetch(`${s.base}/api/settings`, { headers: h })).json();
       expect(live.settings.space).toBe('hsv'); // nothing changed

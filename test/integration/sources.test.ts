@@ -73,7 +73,8 @@ describe('RTSP source', () => {
       expect(a.delay).toBeGreaterThanOrEqual(200 * 2 ** i * 0.75 - 5);
       expect(a.delay).toBeLessThanOrEqual(200 * 2 ** i + 5);
     });
-    expect(attempts[0]!.error).toMatch(/cannot open rtsp:\/\/127\.0\.0\.1/);
+    expect(attempts[0]!.error).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/none: connection refused$/);
+    expect(((await v.next(isStatus('reconnecting'))) as StatusMessage).status.reason).toBe('REFUSED');
     const ph = await v.nextFrame((f) => f.placeholder === true);
     expect(ph.placeholder).toBe(true);
     expect(await health(s)).toBe(200);
