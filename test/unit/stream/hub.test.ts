@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { unpackServerMessage } from '../../shared/protocol.js';
-import type { View } from '../../shared/settings.js';
-import type { EncodedFrame } from '../../server/pipeline/messages.js';
-import { Hub, type Consumer, type Delivery, type PublishedFrame } from '../../server/stream/hub.js';
+/**
+ * The hub: pack once per frame and view, count busy consumers as drops, number frames itself.
+ */
+import { unpackServerMessage } from '../../../shared/protocol.js';
+import type { View } from '../../../shared/settings.js';
+import type { EncodedFrame } from '../../../server/camera/messages.js';
+import { Hub, type Consumer, type Delivery, type PublishedFrame } from '../../../server/stream/hub.js';
 
 /** a consumer that answers with a fixed Delivery and keeps what it was offered */
 function consumer(watching: View | null, answer: Delivery): Consumer & { got: PublishedFrame[] } {
@@ -12,7 +15,7 @@ function consumer(watching: View | null, answer: Delivery): Consumer & { got: Pu
 
 function frame(seq: number, views: View[]): EncodedFrame {
   const jpegs = views.map((view) => ({ view, jpeg: new Uint8Array([0xff, 0xd8, seq, 0xff, 0xd9]), width: 4, height: 2 }));
-  return { type: 'frame', seq, ts: 1000 + seq, placeholder: false, jpegs, analysis: null, encodes: jpegs.length, timings: { wait: 0, segment: 0, encode: 0 } };
+  return { type: 'frame', seq, ts: 1000 + seq, rev: 4, placeholder: false, jpegs, analysis: null, encodes: jpegs.length, timings: { wait: 0, segment: 0, encode: 0 } };
 }
 
 describe('hub', () => {
@@ -42,6 +45,15 @@ describe('hub', () => {
     expect(m.got[0]!.view).toBe('mask');
     expect(paused.got).toHaveLength(0);
     const msg = unpackServerMessage(a.got[0]!.packed);
-    expect(msg).toMatchObject({ type: 'frame', seq: 7, ts: 1007, view: 'masked', width: 4, height: 2 });
+    expect(msg).toMatchObject({ type: 'frame', seq: 1, ts: 1007, rev: 4, view: 'masked', width: 4, height: 2 });
+  });
+
+  it("numbers frames itself, rising whatever the camera's own numbers do (a restarted camera starts at 0)", () => {
+    const hub = new Hub(() => undefined);
+    const c = consumer('masked', 'sent');
+    hub.add(c);
+    for (const seq of [5, 6, 0, 1]) hub.publish(frame(seq, ['masked']));
+    expect(c.got.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(hub.newestFrame('masked')).toMatchObject({ seq: 4, rev: 4 });
   });
 });

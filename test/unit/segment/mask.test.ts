@@ -2,9 +2,9 @@
  * Colour ranges against OpenCV itself, pixel by pixel.
  */
 import { describe, expect, it } from 'vitest';
-import { cv } from '../../server/cv.js';
-import { applyMask, rangeMask, toSpace } from '../../server/segment/mask.js';
-import { bgrToHsv, channelMax, type ColorRange, type Space, type Triple } from '../../shared/settings.js';
+import { cv } from '../../../server/cv.js';
+import { applyMask, rangeMask, toSpace } from '../../../server/segment/mask.js';
+import { bgrToHsv, channelMax, type ColorRange, type Space, type Triple } from '../../../shared/settings.js';
 
 /** every combination of channel values on a grid, as one image (in the range's own space) */
 function gridImage(space: Space): { mat: ReturnType<typeof newMat>; pixels: Triple[] } {

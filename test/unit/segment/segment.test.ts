@@ -1,17 +1,16 @@
 /**
- * Cleanup, analysis, motion and pick-by-click against OpenCV, on generated frames with known
+ * Cleanup, analysis, motion and OpenCV's threads against OpenCV, on generated frames with known
  * shapes (and a generated clip for motion).
  */
 import { describe, expect, it } from 'vitest';
-import { openReader } from '../../server/capture/open.js';
-import { cv, onOneThread, type Mat } from '../../server/cv.js';
-import { analyseMask } from '../../server/segment/analysis.js';
-import { cleanMask, dropSmallBlobs } from '../../server/segment/cleanup.js';
-import { MotionDetector } from '../../server/segment/motion.js';
-import { proposeRange, sampleBox } from '../../server/segment/pick.js';
-import { segmentFrame } from '../../server/segment/segment.js';
-import { DEFAULT_SETTINGS, cloneSettings, type Settings } from '../../shared/settings.js';
-import { clipPath } from '../helpers/fixtures.js';
+import { openReader } from '../../../server/capture/open.js';
+import { cv, onOneThread, type Mat } from '../../../server/cv.js';
+import { analyseMask } from '../../../server/segment/analysis.js';
+import { cleanMask, dropSmallBlobs } from '../../../server/segment/cleanup.js';
+import { MotionDetector } from '../../../server/segment/motion.js';
+import { segmentFrame } from '../../../server/segment/segment.js';
+import { DEFAULT_SETTINGS, cloneSettings, type Settings } from '../../../shared/settings.js';
+import { clipPath } from '../../helpers/fixtures.js';
 
 const black = (w = 200, h = 100): Mat => new cv.Mat(h, w, cv.CV_8UC1, 0);
 const fillRect = (m: Mat, x: number, y: number, w: number, h: number, v = 255): void =>
@@ -113,7 +112,7 @@ describe('cleanup', () => {
 
 describe('motion', () => {
   it('colour AND motion isolates the one moving red box among still red boxes', async () => {
-    const reader = openReader({ kind: 'file', path: clipPath('motion'), text: 'motion' }, { width: 320, height: 240, fps: 0, fourcc: null });
+    const reader = openReader({ kind: 'file', path: clipPath('motion'), text: 'motion' }, { width: 320, height: 240, fps: 0, fourcc: null, rtspTransport: 'tcp', loop: true, openTimeoutMs: 5000, stallTimeoutMs: 5000, retry: { minMs: 500, maxMs: 30_000 }, controls: {} });
     const motion = new MotionDetector();
     const base = cloneSettings(DEFAULT_SETTINGS);
     const colourOnly: Settings = { ...base, open: 3, minArea: 150 };
@@ -139,32 +138,6 @@ describe('motion', () => {
     expect(box.cy).toBeGreaterThan(100);
     expect(box.cy).toBeLessThan(140); // it moves along y = 100..140
     last!.mask.release();
-  });
-});
-
-describe('pick', () => {
-  it('proposes a range round the sampled pixels that selects them', () => {
-    const frame = new cv.Mat(100, 100, cv.CV_8UC3, [30, 120, 20]); // green background
-    frame.drawCircle(new cv.Point2(50, 50), 20, new cv.Vec3(20, 60, 230), -1, cv.LINE_8); // red-orange disc
-    const samples = sampleBox(frame, { x: 0.5, y: 0.5, w: 0, h: 0 }, 'hsv');
-    expect(samples.length).toBe(7 * 7 * 3);
-    const { lower, upper } = proposeRange(samples, 'hsv');
-    const s: Settings = { ...cloneSettings(DEFAULT_SETTINGS), ranges: [{ name: 'p', color: '#ff0000', lower, upper }] };
-    const seg = segmentFrame(frame, s, new MotionDetector());
-    const a = seg.analysis.ranges[0]!;
-    expect(a.blobs).toBe(1); // the disc, not the background
-    expect(a.top![0]!.area).toBeGreaterThan(1200);
-    expect(Math.abs(a.top![0]!.cx - 50)).toBeLessThan(1);
-    seg.mask.release();
-    frame.release();
-  });
-
-  it('wrapped reds: samples on both sides of hue 0 give a wrapped range', () => {
-    const px = new Uint8Array([178, 200, 200, 1, 210, 210, 177, 190, 220, 2, 205, 215]);
-    const { lower, upper } = proposeRange(px, 'hsv');
-    expect(lower[0]).toBeGreaterThan(upper[0]);
-    expect(lower[0]).toBeLessThanOrEqual(177);
-    expect(upper[0]).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -9,13 +9,15 @@ import {
   ERROR_CODES,
   applySettingsPatch,
   checkSettings,
+  clientMessageSchema,
   decodeClientMessage,
   pack,
+  sameSettings,
   unpackServerMessage,
   type ClientMessage,
   type FrameMessage,
-} from '../../shared/protocol.js';
-import { DEFAULT_SETTINGS } from '../../shared/settings.js';
+} from '../../../shared/protocol.js';
+import { DEFAULT_SETTINGS } from '../../../shared/settings.js';
 
 const range = { name: 'ball', color: '#ff8800', lower: [5, 100, 100], upper: [20, 255, 255] };
 const GOOD: ClientMessage[] = [
@@ -27,6 +29,7 @@ const GOOD: ClientMessage[] = [
   { type: 'pause', paused: true },
   { type: 'ping', id: 1, t: 1_700_000_000_000.5 },
   { type: 'pick', x: 0.5, y: 0.25, w: 0, h: 0 },
+  { type: 'ack', seq: 12 },
   { type: 'source', source: 'rtsp://127.0.0.1:8554/cam' },
   { type: 'presets' },
   { type: 'preset-save', name: 'ball 1' },
@@ -36,30 +39,35 @@ const GOOD: ClientMessage[] = [
 ];
 
 const BAD: [string, unknown, string, RegExp][] = [
-  ['unknown type', { type: 'hack' }, ERROR_CODES.UNKNOWN_TYPE, /unknown message type "hack"/],
-  ['no type', { view: 'mask' }, ERROR_CODES.UNKNOWN_TYPE, /unknown message type null/],
+  ['unknown type', { type: 'hack' }, ERROR_CODES.UNKNOWN_TYPE, /^unknown message type "hack"$/],
+  ['type of another kind', { type: 7 }, ERROR_CODES.UNKNOWN_TYPE, /^unknown message type of kind number$/],
+  ['no type', { view: 'mask' }, ERROR_CODES.BAD_MESSAGE, /^a message must be a msgpack map with a type field$/],
   ['not a map', [1, 2, 3], ERROR_CODES.BAD_MESSAGE, /msgpack map/],
-  ['extra key', { type: 'view', view: 'mask', admin: true }, ERROR_CODES.INVALID, /admin/],
-  ['wrong view', { type: 'view', view: 'xray' }, ERROR_CODES.INVALID, /view/],
-  ['quality too high', { type: 'set', settings: { quality: 101 } }, ERROR_CODES.INVALID, /settings\.quality/],
-  ['quality NaN', { type: 'set', settings: { quality: NaN } }, ERROR_CODES.INVALID, /settings\.quality is not a finite number/],
-  ['infinite ping', { type: 'ping', id: 1, t: Infinity }, ERROR_CODES.INVALID, /t is not a finite number/],
-  ['two numbers per bound', { type: 'set', settings: { ranges: [{ ...range, lower: [1, 2] }] } }, ERROR_CODES.INVALID, /ranges\.0\.lower/],
-  ['fractional channel', { type: 'set', settings: { ranges: [{ ...range, lower: [1.5, 2, 3] }] } }, ERROR_CODES.INVALID, /ranges\.0\.lower\.0/],
-  ['negative channel', { type: 'set', settings: { ranges: [{ ...range, upper: [-1, 2, 3] }] } }, ERROR_CODES.INVALID, /ranges\.0\.upper\.0/],
-  ['unknown settings key', { type: 'set', settings: { gamma: 2 } }, ERROR_CODES.INVALID, /gamma/],
-  ['huge array', { type: 'set', settings: { ranges: new Array(300).fill(range) } }, ERROR_CODES.INVALID, /more than 256/],
-  ['too many ranges', { type: 'set', settings: { ranges: new Array(9).fill(range) } }, ERROR_CODES.INVALID, /ranges/],
+  ['extra key', { type: 'view', view: 'mask', admin: true }, ERROR_CODES.INVALID, /^view has unknown field "admin"$/],
+  ['wrong view', { type: 'view', view: 'xray' }, ERROR_CODES.INVALID, /^view must be one of "masked", "mask", "original", "side"$/],
+  ['quality too high', { type: 'set', settings: { quality: 101 } }, ERROR_CODES.INVALID, /^settings\.quality must be at most 100$/],
+  ['quality NaN', { type: 'set', settings: { quality: NaN } }, ERROR_CODES.INVALID, /^settings\.quality is not a finite number$/],
+  ['infinite ping', { type: 'ping', id: 1, t: Infinity }, ERROR_CODES.INVALID, /^t is not a finite number$/],
+  ['two numbers per bound', { type: 'set', settings: { ranges: [{ ...range, lower: [1, 2] }] } }, ERROR_CODES.INVALID, /^settings\.ranges\.0\.lower/],
+  ['fractional channel', { type: 'set', settings: { ranges: [{ ...range, lower: [1.5, 2, 3] }] } }, ERROR_CODES.INVALID, /^settings\.ranges\.0\.lower\.0 must be a whole number$/],
+  ['unknown settings key', { type: 'set', settings: { gamma: 2 } }, ERROR_CODES.INVALID, /^settings has unknown field "gamma"$/],
+  ['huge array', { type: 'set', settings: { ranges: new Array(300).fill(range) } }, ERROR_CODES.INVALID, /^settings\.ranges has 300 items, more than 256$/],
+  ['too many ranges', { type: 'set', settings: { ranges: new Array(9).fill(range) } }, ERROR_CODES.INVALID, /^settings\.ranges: at most 8 ranges are allowed$/],
   ['deep nesting', { type: 'set', settings: { motion: { mode: { a: { b: { c: { d: { e: 1 } } } } } } } }, ERROR_CODES.INVALID, /nested deeper/],
-  ['pick outside', { type: 'pick', x: 1.5, y: 0, w: 0, h: 0 }, ERROR_CODES.INVALID, /x/],
-  ['preset path', { type: 'preset-save', name: '../../etc/passwd' }, ERROR_CODES.INVALID, /name/],
-  ['blobs not a boolean', { type: 'set', settings: { blobs: 'yes' } }, ERROR_CODES.INVALID, /settings\.blobs/],
-  ['bad colour', { type: 'set', settings: { ranges: [{ ...range, color: 'red' }] } }, ERROR_CODES.INVALID, /#rrggbb/],
+  ['many keys', { type: 'ping', ...Object.fromEntries(Array.from({ length: 301 }, (_, i) => [`k${i}`, 1])) }, ERROR_CODES.INVALID, /^ping has 302 keys, more than 256$/],
+  ['pick outside', { type: 'pick', x: 1.5, y: 0, w: 0, h: 0 }, ERROR_CODES.INVALID, /^x must be at most 1$/],
+  ['source too long', { type: 'source', source: 'x'.repeat(3000) }, ERROR_CODES.INVALID, /^source may be at most 2048 characters$/],
+  ['preset path', { type: 'preset-save', name: '../../etc/passwd' }, ERROR_CODES.INVALID, /^name may hold letters/],
+  ['preset of dots', { type: 'preset-save', name: '..' }, ERROR_CODES.INVALID, /^name may hold letters/],
+  ['preset ending in a dot', { type: 'preset-save', name: 'a.' }, ERROR_CODES.INVALID, /^name must not end with a space or a dot$/],
+  ['blobs not a boolean', { type: 'set', settings: { blobs: 'yes' } }, ERROR_CODES.INVALID, /^settings\.blobs must be a boolean$/],
+  ['bad colour', { type: 'set', settings: { ranges: [{ ...range, color: 'red' }] } }, ERROR_CODES.INVALID, /#ff8800/],
+  ['negative ack', { type: 'ack', seq: -1 }, ERROR_CODES.INVALID, /^seq must be at least 0$/],
 ];
 
 describe('protocol', () => {
   it('round-trips a frame message with binary JPEG bytes', () => {
-    const frame: FrameMessage = { type: 'frame', seq: 42, ts: Date.now() + 0.25, width: 640, height: 480, view: 'masked', jpeg: new Uint8Array([0xff, 0xd8, 1, 2, 0xff, 0xd9]) };
+    const frame: FrameMessage = { type: 'frame', seq: 42, ts: Date.now() + 0.25, rev: 3, width: 640, height: 480, view: 'masked', jpeg: new Uint8Array([0xff, 0xd8, 1, 2, 0xff, 0xd9]) };
     const back = unpackServerMessage(pack(frame)) as FrameMessage;
     expect(back).toMatchObject({ type: 'frame', seq: 42, width: 640, height: 480, view: 'masked' });
     expect(back.ts).toBe(frame.ts);
@@ -96,14 +104,51 @@ describe('protocol', () => {
     expect(decodeClientMessage(new Uint8Array(20_000))).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE' } });
   });
 
-  it('a settings patch is checked as a whole: switching space re-checks the ranges', () => {
+  it('byte 0xc1 (never used in msgpack) is a bad message, not an unknown type', () => {
+    expect(decodeClientMessage(new Uint8Array([0xc1]))).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE' } });
+  });
+
+  it('a channel out of its space is IMPOSSIBLE_RANGE for every channel (hue 200, S 300 alike)', () => {
+    const hue = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ lower: [0, 0, 0], upper: [200, 255, 255] }] });
+    const sat = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ lower: [0, 0, 0], upper: [10, 300, 255] }] });
+    expect(hue).toMatchObject({ ok: false, error: { code: 'IMPOSSIBLE_RANGE', message: 'ranges.0 (range1): upper H is 200, outside 0..179' } });
+    expect(sat).toMatchObject({ ok: false, error: { code: 'IMPOSSIBLE_RANGE', message: 'ranges.0 (range1): upper S is 300, outside 0..255' } });
+  });
+
+  it('ranges without a name or colour get them; duplicate and reserved names are refused', () => {
+    const ok = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ lower: [0, 0, 0], upper: [10, 255, 255] }, { lower: [20, 0, 0], upper: [30, 255, 255] }] });
+    expect(ok.ok && ok.value.ranges.map((r) => [r.name, r.color])).toEqual([
+      ['range1', '#ff3b30'],
+      ['range2', '#34c759'],
+    ]);
+    const dup = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] }, { name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] }] });
+    expect(dup).toMatchObject({ ok: false, error: { code: 'INVALID', message: expect.stringMatching(/two ranges are named "obj"/) } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ name: 'all', lower: [0, 0, 0], upper: [1, 1, 1] }] })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/reserved/) } });
+  });
+
+  it('a patch that changes only the space converts the ranges to it (the same conversion as the viewer)', () => {
     const bgr = applySettingsPatch(DEFAULT_SETTINGS, { space: 'bgr' });
-    // the default red range wraps (170 > 10): impossible in BGR
-    expect(bgr).toMatchObject({ ok: false, error: { code: 'IMPOSSIBLE_RANGE' } });
+    expect(bgr.ok).toBe(true);
+    if (!bgr.ok) return;
+    const red = bgr.value.ranges[0]!;
+    expect(red.name).toBe('red');
+    expect(red.lower[2]).toBeGreaterThan(red.upper[0]); // a red box: more red than blue
+    expect(red.upper[2]).toBe(255);
+    // space and ranges given together: the ranges are taken as they are, in the new space
+    const given = applySettingsPatch(DEFAULT_SETTINGS, { space: 'bgr', ranges: [{ lower: [170, 0, 0], upper: [10, 255, 255] }] });
+    expect(given).toMatchObject({ ok: false, error: { code: 'IMPOSSIBLE_RANGE', message: /lower B \(170\) is above upper B \(10\)/ } });
     const ok = applySettingsPatch(DEFAULT_SETTINGS, { motion: { mode: 'only' } });
     expect(ok.ok && ok.value.motion).toEqual({ ...DEFAULT_SETTINGS.motion, mode: 'only' });
     expect(DEFAULT_SETTINGS.motion.mode).toBe('off'); // the current settings were not touched
     expect(applySettingsPatch(DEFAULT_SETTINGS, { blur: 4 })).toMatchObject({ ok: false, error: { message: /odd/ } });
+  });
+
+  it('sameSettings tells a change that changes nothing', () => {
+    expect(sameSettings(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS })).toBe(true);
+    const same = applySettingsPatch(DEFAULT_SETTINGS, { quality: DEFAULT_SETTINGS.quality });
+    expect(same.ok && sameSettings(DEFAULT_SETTINGS, same.value)).toBe(true);
+    const other = applySettingsPatch(DEFAULT_SETTINGS, { quality: 50 });
+    expect(other.ok && sameSettings(DEFAULT_SETTINGS, other.value)).toBe(false);
   });
 
   it('blobs: a patch that does not mention it leaves it alone; settings saved before it existed load with it on', () => {
@@ -155,7 +200,11 @@ describe('protocol', () => {
           const bytes = cut % 3 === 0 ? b.subarray(0, cut % b.length) : b;
           check(bytes);
           const r = decodeClientMessage(bytes);
-          if (r.ok) expect(typeof r.value.type).toBe('string');
+          if (r.ok) {
+            // what passes is a valid message, and says the same once packed again
+            expect(clientMessageSchema.safeParse(r.value).success).toBe(true);
+            expect(decodeClientMessage(pack(r.value))).toEqual({ ok: true, value: r.value });
+          }
         }),
         { numRuns: 10000 },
       );
