@@ -302,13 +302,6 @@ function startViewer(camera: string | null): void {
   window.segcam = { status, view, controls, connection };
 }
 
-// exposed for the browser tests and the screenshot script
-declare global {
-  interface Window {
-    segcam: { status: StatusOverlay; view: View; controls: Controls; connection: Connection };
-  }
-}
-
 const camera = cameraOfPage();
 if (camera !== null) startViewer(camera);
 else void startOverview().then((shown) => shown || startViewer(null));

@@ -76,19 +76,17 @@ function iou(sel: Uint8Array, selected: number, space: Space, box: Box): number 
   return union === 0 ? 0 : inter / union;
 }
 
-/** candidates are the values a bound of channel `c` is tried at: a coarse grid, then every value near the best. */
-function grid(space: Space, c: number): number[] {
-  const max = channelMax(space, c);
-  const step = space === 'hsv' && c === 0 ? 3 : 8;
-  const values: number[] = [];
-  for (let v = 0; v < max; v += step) values.push(v);
-  values.push(max);
-  return values;
+/** inChannel says whether value `v` lies within [lo, hi] (wrapping round when lo > hi on a hue). */
+function inChannel(v: number, lo: number, hi: number, wraps: boolean): boolean {
+  return wraps && lo > hi ? v >= lo || v <= hi : v >= lo && v <= hi;
 }
 
 /**
- * bestBox searches for the box in `to` that best matches the selected colours, starting from
- * their bounding box and moving one bound at a time to its best value (coordinate ascent).
+ * bestBox searches for the box in `to` that best matches the selected colours: from their
+ * bounding box, each bound in turn moves to its best value (coordinate ascent), until no move
+ * helps. A sweep over one bound counts, per value of its channel, the sampled colours that pass
+ * the other two channels (all, and selected): each candidate value then costs one prefix sum,
+ * so a conversion takes a few milliseconds, in the viewer and on the server alike.
  */
 function bestBox(sel: Uint8Array, to: Space): Box {
   const s = cube();
@@ -101,35 +99,47 @@ function bestBox(sel: Uint8Array, to: Space): Box {
     pts.push([table[k * 3]!, table[k * 3 + 1]!, table[k * 3 + 2]!]);
   }
   const start = to === 'hsv' ? hsvBox(pts) : boundingBox(pts);
-  let box: Box = { lower: [...start.lower], upper: [...start.upper] };
+  const box: Box = { lower: [...start.lower], upper: [...start.upper] };
+  const all = new Int32Array(257);
+  const hit = new Int32Array(257);
+  const score = (inside: number, inter: number): number => (selected + inside - inter === 0 ? 0 : inter / (selected + inside - inter));
   let best = iou(sel, selected, to, box);
-  const tryBound = (c: number, which: 'lower' | 'upper', values: number[]): void => {
-    for (const v of values) {
-      const next: Box = { lower: [...box.lower], upper: [...box.upper] };
-      next[which][c] = v;
+  for (let pass = 0; pass < 6; pass++) {
+    let moved = false;
+    for (let c = 0; c < 3; c++) {
+      const max = channelMax(to, c);
       const wraps = to === 'hsv' && c === 0;
-      if (!wraps && next.lower[c]! > next.upper[c]!) continue;
-      const score = iou(sel, selected, to, next);
-      if (score > best + 1e-9) {
-        best = score;
-        box = next;
+      // histograms of channel c over the colours that pass the other two channels
+      all.fill(0);
+      hit.fill(0);
+      for (let k = 0; k < s.n; k++) {
+        let ok = true;
+        for (let o = 0; o < 3 && ok; o++) if (o !== c) ok = inChannel(table[k * 3 + o]!, box.lower[o]!, box.upper[o]!, to === 'hsv' && o === 0);
+        if (!ok) continue;
+        const v = table[k * 3 + c]!;
+        all[v + 1]!++;
+        hit[v + 1]! += sel[k]!;
+      }
+      for (let v = 1; v <= 256; v++) {
+        all[v]! += all[v - 1]!;
+        hit[v]! += hit[v - 1]!;
+      }
+      const count = (h: Int32Array, lo: number, hi: number): number => (lo <= hi ? h[hi + 1]! - h[lo]! : h[max + 1]! - h[lo]! + h[hi + 1]!);
+      for (const which of ['lower', 'upper'] as const) {
+        for (let v = 0; v <= max; v++) {
+          const lo = which === 'lower' ? v : box.lower[c]!;
+          const hi = which === 'upper' ? v : box.upper[c]!;
+          if (!wraps && lo > hi) continue;
+          const sc = score(count(all, lo, hi), count(hit, lo, hi));
+          if (sc > best + 1e-9) {
+            best = sc;
+            box[which][c] = v;
+            moved = true;
+          }
+        }
       }
     }
-  };
-  for (let pass = 0; pass < 3; pass++) {
-    const before = best;
-    for (let c = 0; c < 3; c++) for (const which of ['lower', 'upper'] as const) tryBound(c, which, grid(to, c));
-    if (best <= before + 1e-9) break;
-  }
-  // fine-tune each bound to the value, near the coarse one, that overlaps best
-  for (let c = 0; c < 3; c++) {
-    const max = channelMax(to, c);
-    for (const which of ['lower', 'upper'] as const) {
-      const at = box[which][c]!;
-      const near: number[] = [];
-      for (let d = -8; d <= 8; d++) if (at + d >= 0 && at + d <= max) near.push(at + d);
-      tryBound(c, which, near);
-    }
+    if (!moved) break;
   }
   return box;
 }

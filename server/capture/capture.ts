@@ -12,7 +12,7 @@ import { REASONS, type Reason } from '../../shared/status.js';
 import type { CaptureConfig } from '../config/config.js';
 import type { Mat } from '../cv.js';
 import { backoffDelay } from './backoff.js';
-import { OpenFailure, openSource, type FrameReader, type Probe } from './open.js';
+import { OpenFailure, openSource, type FrameReader } from './open.js';
 import { drawPlaceholder } from './placeholder.js';
 import { redactSource, sourceKind, type SourceSpec } from './source.js';
 import type { StatusReporter, StatusUpdate } from './status.js';
@@ -55,7 +55,8 @@ export class CaptureLoop {
     private readonly report: StatusReporter,
     /** a reader already opened (after a successful source switch) */
     opened: FrameReader | null = null,
-    private readonly probe?: Probe,
+    /** how a source is opened (a parameter for tests) */
+    private readonly opener: typeof openSource = openSource,
   ) {
     this.size = opened ? { width: opened.width, height: opened.height } : { width: options.width, height: options.height };
     this.done = this.run(opened);
@@ -165,7 +166,7 @@ export class CaptureLoop {
 
   /** open opens the source, with placeholders saying so while a probe is under way. */
   private async open(attempt: number): Promise<FrameReader> {
-    const pending = openSource(this.spec, this.options, { signal: this.abort.signal, probe: this.probe, warn: (m) => this.sink.log('warn', m) });
+    const pending = this.opener(this.spec, this.options, { signal: this.abort.signal, warn: (m) => this.sink.log('warn', m) });
     let settled = false;
     void pending.then(
       () => (settled = true),

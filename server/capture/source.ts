@@ -83,7 +83,11 @@ export function redactSource(text: string): string {
 
 /** redactUrls redacts every URL inside a piece of text (log lines, error messages). */
 export function redactUrls(text: string): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactSource(url));
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (match) => {
+    // punctuation that ends the sentence is not part of the URL
+    const tail = /[).,;:!?]+$/.exec(match)?.[0] ?? '';
+    return redactSource(match.slice(0, match.length - tail.length)) + tail;
+  });
 }
 
 /** sourceKind maps a spec to the kind viewers are told about. */
