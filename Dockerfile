@@ -19,8 +19,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Without these the binding tries to download and build OpenCV itself.
-RUN OPENCV4NODEJS_DISABLE_AUTOBUILD=1 OPENCV_INCLUDE_DIR=/usr/include/opencv4 OPENCV_LIB_DIR="/usr/lib/$(gcc -print-multiarch)" OPENCV_BIN_DIR=/usr/bin npm ci --no-audit --no-fund
+# Without these the binding tries to download and build OpenCV itself; nodedir: node-gyp uses
+# the image's Node headers (/usr/local/include/node) instead of downloading them.
+RUN OPENCV4NODEJS_DISABLE_AUTOBUILD=1 OPENCV_INCLUDE_DIR=/usr/include/opencv4 OPENCV_LIB_DIR="/usr/lib/$(gcc -print-multiarch)" OPENCV_BIN_DIR=/usr/bin npm_config_nodedir=/usr/local npm ci --no-audit --no-fund
 COPY . .
 RUN node scripts/build.mjs && npm prune --omit=dev --no-audit --no-fund
 
@@ -30,9 +31,9 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libopencv-calib3d406 libopencv-contrib406 libopencv-core406 libopencv-dnn406 \
-      libopencv-features2d406 libopencv-highgui406 libopencv-imgcodecs406 libopencv-imgproc406 \
-      libopencv-ml406 libopencv-objdetect406 libopencv-photo406 libopencv-video406 \
-      libopencv-videoio406 \
+      libopencv-features2d406 libopencv-flann406 libopencv-highgui406 libopencv-imgcodecs406 \
+      libopencv-imgproc406 libopencv-ml406 libopencv-objdetect406 libopencv-photo406 \
+      libopencv-video406 libopencv-videoio406 \
       v4l-utils ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # The image's unprivileged "node" user (uid 1000), in the video group for /dev/video*;

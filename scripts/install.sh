@@ -139,6 +139,12 @@ export OPENCV_INCLUDE_DIR=/usr/include/opencv4
 OPENCV_LIB_DIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 export OPENCV_LIB_DIR
 export OPENCV_BIN_DIR=/usr/bin
+# node-gyp compiles against this Node's own headers (NodeSource and nvm install them beside
+# node) instead of downloading them from nodejs.org.
+node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node.h" ]; then
+  export npm_config_nodedir=$node_prefix
+fi
 # node_modules/.segcam-lock is the package-lock.json the last `npm ci` installed;
 # node_modules/.segcam-abi the Node module ABI the OpenCV binding was built for (a new major
 # Node needs a new build).

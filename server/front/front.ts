@@ -111,7 +111,7 @@ export async function startFront(config: Config, log: Logger): Promise<Running> 
 
   // 4. HTTP and WebSocket
   const app = createApp(services, { auth, allowOrigins: config.allowOrigins, allowHosts: config.allowHosts, listenHost: config.host });
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000 }, app);
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000, connectionsCheckingInterval: 1000 }, app);
   const ws = attachWebSocket(server, {
     auth,
     log,

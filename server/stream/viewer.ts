@@ -6,8 +6,9 @@
  *   MAX_IN_FLIGHT ahead of what it has received, so its latency stays within a frame or two of
  *   its link's transfer time; one that does not is skipped while its socket holds more than
  *   --max-buffered bytes;
- * - everything else: while its socket holds more than CONTROL_BACKLOG_BYTES, messages for it are
- *   dropped (counted), and a socket that stays that full for BACKLOG_CLOSE_MS is closed.
+ * - everything else: while its socket holds more than `controlBacklogBytes`, messages for it are
+ *   dropped (counted);
+ * - a viewer that takes no frame, or whose socket stays that full, for `backlogCloseMs` is closed.
  * Bad or excess messages are answered with `error` and count as strikes, which decay with time;
  * a client that keeps misbehaving is closed.
  */
@@ -83,6 +84,8 @@ export class WsViewer implements Consumer {
   private acks = false;
   private picking = false;
   private backlogSince: number | null = null;
+  /** since when every frame offered has been skipped (the viewer takes nothing) */
+  private stuckSince: number | null = null;
   /** the payload of the ping we wait an answer to (an unsolicited pong proves nothing) */
   private pingNonce: Buffer | null = null;
   alive = true;
@@ -122,9 +125,15 @@ export class WsViewer implements Consumer {
     const busy = this.acks ? this.unacked.length >= VIEWER_LIMITS.maxInFlight : this.socket.bufferedAmount > this.ctx.maxBufferedBytes;
     if (busy) {
       this.dropped++;
-      this.checkBacklog();
+      const now = performance.now();
+      this.stuckSince ??= now;
+      if (now - this.stuckSince > VIEWER_LIMITS.backlogCloseMs) {
+        this.ctx.log.warn(`viewer ${this.id}: closed: it has taken no frame for ${(VIEWER_LIMITS.backlogCloseMs / 1000).toFixed(0)} s`);
+        this.socket.terminate();
+      }
       return 'busy';
     }
+    this.stuckSince = null;
     this.socket.send(frame.packed);
     if (this.acks) this.unacked.push(frame.seq);
     return 'sent';

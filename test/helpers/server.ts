@@ -36,7 +36,7 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** a folder of the test's own (kept after stop); default: a temporary one, removed at stop */
   dataDir?: string;
-  /** default: a fixed test token; null: --no-auth */
+  /** default: a fixed test token; null: --no-auth; 'kept': no token flag (segcam's own, kept in the data folder) */
   token?: string | null;
 }
 
@@ -58,8 +58,9 @@ export function removeTempDirs(): void {
 export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
   const own = o.dataDir === undefined;
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'segcam-test-'));
-  const token = o.token === undefined ? TEST_TOKEN : o.token;
-  const args = [MAIN, '--port', '0', '--data-dir', dataDir, ...(token ? ['--token', token] : ['--no-auth']), ...(o.args ?? [])];
+  let token = o.token === undefined ? TEST_TOKEN : o.token;
+  const tokenArgs = token === 'kept' ? [] : token ? ['--token', token] : ['--no-auth'];
+  const args = [MAIN, '--port', '0', '--data-dir', dataDir, ...tokenArgs, ...(o.args ?? [])];
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -81,6 +82,7 @@ export async function startServer(o: StartOptions = {}): Promise<ServerHandle> {
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  if (token === 'kept') token = decodeURIComponent(/\?token=([^\s]+)/.exec(out)?.[1] ?? '');
   const base = `http://127.0.0.1:${port}`;
   const cameras = async (): Promise<CameraSummary[]> => {
     const res = await fetch(`${base}/api/cameras`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

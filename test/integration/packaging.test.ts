@@ -7,11 +7,11 @@
  * is built).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, type Config } from '../../server/config/config.js';
+import { type Config, parseConfig } from '../../server/config/config.js';
 import { CAMERA_NAME } from '../../shared/status.js';
 import { ROOT, removeTempDirs, startServer, tempDir } from '../helpers/server.js';
 
@@ -71,6 +71,9 @@ describe('the npm package', () => {
   }, 150_000);
 
   it('holds the built server and viewer, the packaging and the installer, and no tests, sources or bench output', () => {
+    const manifest = JSON.parse(read('package.json')) as { bin?: unknown; files?: unknown };
+    expect(manifest.bin, 'package.json "bin"').toEqual({ segcam: 'dist/server/main.js' });
+    expect(manifest.files, 'package.json "files" (dist/ is git-ignored, so npm packs it only when named there)').toEqual(expect.arrayContaining(['dist/server', 'dist/client', 'dist/shared']));
     for (const f of ['package.json', 'README.md', 'dist/server/main.js', 'dist/server/camera/main.js', 'dist/client/index.html', 'dist/client/app.js', 'dist/shared/protocol.js', 'packaging/segcam.service', 'packaging/home-assistant/config.yaml', 'scripts/install.sh']) {
       expect(files).toContain(f);
     }
@@ -198,6 +201,7 @@ describe('the systemd unit', () => {
 
 describe('the installer', () => {
   const ABI = process.versions.modules;
+  const NODE_PREFIX = dirname(dirname(realpathSync(process.execPath)));
   let proj: string;
   let bin: string;
   let log: string;
@@ -213,7 +217,7 @@ for a in "$@"; do
 done
 exit $status`,
     'apt-get': 'echo "apt-get $* [DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-}]" >>"$FAKE_LOG"',
-    npm: `echo "npm $* [$OPENCV4NODEJS_DISABLE_AUTOBUILD $OPENCV_INCLUDE_DIR $OPENCV_LIB_DIR $OPENCV_BIN_DIR]" >>"$FAKE_LOG"
+    npm: `echo "npm $* [$OPENCV4NODEJS_DISABLE_AUTOBUILD $OPENCV_INCLUDE_DIR $OPENCV_LIB_DIR $OPENCV_BIN_DIR] nodedir=\${npm_config_nodedir:-}" >>"$FAKE_LOG"
 if [ "$1" = ci ]; then rm -rf node_modules && mkdir node_modules && echo '{}' >node_modules/.package-lock.json; fi`,
     sudo: 'echo "sudo $*" >>"$FAKE_LOG"; exec "$@"',
   };
@@ -327,7 +331,9 @@ if [ "$1" = ci ]; then rm -rf node_modules && mkdir node_modules && echo '{}' >n
       expect(r.code, r.stderr).toBe(0);
       const npm = tool(r.calls, 'npm');
       expect(npm).toHaveLength(1);
-      expect(npm[0]).toMatch(/^npm ci --no-audit --no-fund \[1 \/usr\/include\/opencv4 \/usr\/lib\/[a-z0-9_]+-linux-gnu\w* \/usr\/bin\]$/);
+      expect(npm[0]).toMatch(/^npm ci --no-audit --no-fund \[1 \/usr\/include\/opencv4 \/usr\/lib\/[a-z0-9_]+-linux-gnu\w* \/usr\/bin\] /);
+      // node-gyp builds against this Node's headers when they are installed beside it (no download)
+      expect(npm[0]!.split(' nodedir=')[1]).toBe(existsSync(join(NODE_PREFIX, 'include/node/node.h')) ? NODE_PREFIX : '');
       expect(readFileSync(join(proj, 'node_modules/.segcam-lock'), 'utf8')).toBe(lockfile());
       expect(readFileSync(join(proj, 'node_modules/.segcam-abi'), 'utf8').trim()).toBe(ABI);
       const again = await install(['--no-start']);
