@@ -188,19 +188,19 @@ describe('viewer in Chromium', () => {
     await page.click('#views button[data-view="masked"]');
     await waitFrames(page);
     // first select everything, so that coverage is high
-    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'all', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }] }, true));
+    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'everything', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }] }, true));
     await page.waitForFunction(() => (window.segcam.view.current?.analysis?.coverage ?? 0) > 90);
     // find the green square: a throwaway range, read its centroid from the analysis, then click there
     await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'probe', color: '#00ff00', lower: [50, 150, 150], upper: [65, 255, 255] }] }, true));
     await page.waitForFunction(() => (window.segcam.view.current?.analysis?.ranges[0]?.blobs ?? 0) >= 1);
-    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'all', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }] }, true));
+    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'everything', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }] }, true));
     await page.waitForFunction(() => (window.segcam.view.current?.analysis?.coverage ?? 0) > 90);
     const target = await page.evaluate(() => {
       const f = window.segcam.view.current!;
       return { w: f.width, h: f.height };
     });
     // the square moves: aim with the freshest probe we can get
-    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'all', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }, { name: 'probe', color: '#00ff00', lower: [50, 150, 150], upper: [65, 255, 255] }] }, true));
+    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'everything', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }, { name: 'probe', color: '#00ff00', lower: [50, 150, 150], upper: [65, 255, 255] }] }, true));
     // check and aim on the same frame (a newer one may arrive between two calls)
     const aimed = await page.waitForFunction(() => {
       const f = window.segcam.view.current;
