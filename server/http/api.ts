@@ -64,7 +64,7 @@ const query = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
 
 /** only answers every other method of a route with 405 and the methods it has. */
 function only(...methods: string[]): RequestHandler {
-  const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+  const allow = methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
   return (req, res) => {
     res.setHeader('Allow', allow);
     res.status(405).json({ code: ERROR_CODES.METHOD_NOT_ALLOWED, message: `${req.method} is not allowed here; use ${methods.join(' or ')}` });
@@ -242,7 +242,7 @@ function currentFrame(c: Camera, view: View): Promise<PublishedFrame | undefined
       kind: 'snapshot' as const,
       watching: view,
       deliver: (f: PublishedFrame): Delivery => {
-        if (f.rev < rev && !f.placeholder) return 'passed'; // made before the change: wait for the next
+        if (f.placeholder || f.rev < rev) return 'passed'; // no picture yet, or made before the change: wait for the next
         finish(f);
         return 'sent';
       },
