@@ -88,7 +88,7 @@ const DEFAULT_DATA_DIR = join(process.env.XDG_CONFIG_HOME || join(homedir(), '.c
 /** FLAGS is every flag, in the order --help lists them. */
 export const FLAGS = {
   source: text('S', null, 'the one camera (named main): camera index (0), device (/dev/video0), rtsp://, rtsps://, http(s):// URL, video file, demo, or auto (camera 0, else the demo)'),
-  camera: list('NAME=S', 'a camera and its source; repeat for several (names: a-z, 0-9, _ and -, up to 32)'),
+  camera: list('NAME=S', 'a camera and its source (names: a-z, 0-9, _ and -, up to 32)'),
   config: text('FILE', null, 'YAML file with cameras: {NAME: {source, width, height, fps, ...}} (see README)'),
   port: num('N', 8080, 0, 65535, 'HTTP/WebSocket port; 0 picks a free one'),
   host: text('A', '127.0.0.1', 'address to listen on; 0.0.0.0 exposes segcam to the network', (t, f) => {
@@ -110,7 +110,7 @@ export const FLAGS = {
   'camera-timeout': num('s', 10, 2, 600, "a camera process that says nothing for this long is killed and restarted", false),
   quality: num('N', 80, 1, 100, 'JPEG quality, 1-100 (patched over saved settings)'),
   space: choice(['hsv', 'bgr'] as const, 'hsv', 'colour space of the ranges (patched over saved settings; ranges are converted)'),
-  range: list('[NAME[#RRGGBB]=]L1,L2,L3:U1,U2,U3', 'a colour range; repeat for several (OR-ed); hue wraps when L1 > U1; replaces the saved ranges'),
+  range: list('[NAME[#RRGGBB]=]L1,L2,L3:U1,U2,U3', 'a colour range (several are OR-ed); hue wraps when L1 > U1; replaces the saved ranges'),
   blobs: bool(true, "find each range's blobs (count, boxes, centroids); --no-blobs keeps coverage only"),
   preset: text('NAME', null, 'load this saved preset at start (flags then patch over it)'),
   token: text('T', null, 'control token (watch and change); default: generated once and kept in DATA_DIR/token', tokenCheck),
@@ -119,10 +119,10 @@ export const FLAGS = {
   'view-token-file': text('FILE', null, 'read the view-only token from this file'),
   'rotate-token': bool(false, 'replace the token kept in DATA_DIR/token with a new one, then start'),
   'no-auth': bool(false, 'no authentication at all (anyone who can reach the port may watch and control)'),
-  'allow-origin': list('ORIGIN', 'extra Origin allowed to open the WebSocket and call the API (CORS); repeatable', (t, f) => {
+  'allow-origin': list('ORIGIN', 'extra Origin allowed to open the WebSocket and call the API (CORS)', (t, f) => {
     if (!/^https?:\/\/[^/\s]+$/.test(t)) throw new ConfigError(`--${f} must be an origin like https://example.com (no path), got "${t}".`);
   }),
-  'allow-host': list('NAME', 'extra Host name this server answers to (besides loopback names and IP addresses); repeatable', (t, f) => {
+  'allow-host': list('NAME', 'extra Host name this server answers to (besides loopback names and IP addresses)', (t, f) => {
     if (!/^[a-z0-9.-]+(:\d+)?$/i.test(t)) throw new ConfigError(`--${f} must be a host name like cam.example.org, got "${t}".`);
   }),
   'max-viewers': num('N', 64, 1, 10_000, 'most simultaneous viewers over all cameras (WebSocket and MJPEG)'),
@@ -149,11 +149,13 @@ export function envName(flag: string): string {
 
 /** helpText renders --help from the table. */
 export function helpText(): string {
-  const rows = (Object.entries(FLAGS) as [string, FlagSpec<unknown>][]).map(([name, f]) => {
+  const entries = Object.entries(FLAGS) as [string, FlagSpec<unknown>][];
+  const flagOf = (name: string, f: FlagSpec<unknown>): string => `--${name}${f.kind === 'boolean' ? '' : ` ${f.value}`}`;
+  const width = Math.max(...entries.map(([n, f]) => flagOf(n, f).length)) + 2;
+  const rows = entries.map(([name, f]) => {
     const shown = f.shown ?? (f.kind === 'boolean' ? (name === 'help' || name === 'version' ? '' : String(f.default)) : f.default === null || (Array.isArray(f.default) && !f.default.length) ? '' : String(f.default));
-    const flag = `--${name}${f.kind === 'boolean' ? '' : ` ${f.value}`}`;
     const env = f.noEnv ? '' : `  [${envName(name)}]`;
-    return `  ${flag.padEnd(38)}${f.help}${shown ? ` (default: ${shown})` : ''}${f.kind === 'list' ? ' (repeatable)' : ''}${env}`;
+    return `  ${flagOf(name, f).padEnd(width)}${f.help}${shown ? ` (default: ${shown})` : ''}${f.kind === 'list' ? ' (repeatable)' : ''}${env}`;
   });
   return [
     'segcam: live camera segmentation, tuned from the browser',

@@ -1,20 +1,14 @@
 /**
  * The bench's in-process OpenCV loops, each run by run.ts in a fresh process (`node
- * direct.js direct|stages|decode FILE N [plain|blobs]`, one JSON line out): the direct loop the
- * server is compared with (same binding, same inputs, same allocator settings, no server), the
- * cost of each segmentation stage, and the CPU of decoding alone. Like the server's, the loop
- * runs in a worker thread (and so allocates from a thread arena as the server does; in the main
- * thread's arena 1920x1080 frames were measured page-faulting 130-1,960 times per frame from run
- * to run).
+ * direct.js direct|paced|stages|decode|pick FILE N [plain|blobs]`, one JSON line out): the direct
+ * loop the server is compared with (same binding, same inputs, same allocator settings, no
+ * server), the same loop at a camera's 30 fps, the cost of each segmentation stage, the CPU of
+ * decoding alone, and the cost of a pick. Like a camera process, the loop runs on its process's
+ * main thread.
  */
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import type * as CvModule from '../../server/cv.js';
-import { minorFaults } from '../helpers/proc.js';
+import { blank, cv, type Mat } from '../../server/cv.js';
+import { memory, minorFaults } from '../helpers/proc.js';
 import { r1, r2 } from './figures.js';
-
-// the binding may be loaded by one thread only: the worker's
-let cv!: typeof CvModule.cv;
-let blank!: typeof CvModule.blank;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,7 +28,7 @@ export function direct(file: string, seconds: number, blobs: boolean) {
   const lo2 = new cv.Vec3(0, 100, 80);
   const hi2 = new cv.Vec3(10, 255, 255);
   const t = { read: 0, segment: 0, encode: 0 };
-  let dst: CvModule.Mat | null = null;
+  let dst: Mat | null = null;
   let frames = 0;
   let bytes = 0;
   const faults0 = minorFaults(process.pid);
@@ -153,24 +147,73 @@ async function decodeOnly(file: string, seconds: number) {
   return { cpuPercent: r1(((cpu.user + cpu.system) / 1000 / wall) * 100) };
 }
 
+/**
+ * paced runs the plain loop (decode on libuv's pool, as a camera does) at 30 fps for `seconds`:
+ * the CPU of the work itself at a camera's rate, and the process's memory.
+ */
+async function paced(file: string, seconds: number) {
+  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
+  const lo1 = new cv.Vec3(170, 100, 80);
+  const hi1 = new cv.Vec3(179, 255, 255);
+  const lo2 = new cv.Vec3(0, 100, 80);
+  const hi2 = new cv.Vec3(10, 255, 255);
+  let dst: Mat | null = null;
+  let frames = 0;
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  for (let n = 0; performance.now() - start < seconds * 1000; n++) {
+    await sleep(Math.max(0, start + (n * 1000) / 30 - performance.now()));
+    let frame = await cap.readAsync();
+    if (frame.empty) {
+      frame.release();
+      cap.set(cv.CAP_PROP_POS_FRAMES, 0);
+      frame = await cap.readAsync();
+    }
+    const hsv = frame.cvtColor(cv.COLOR_BGR2HSV);
+    const m1 = hsv.inRange(lo1, hi1);
+    const m2 = hsv.inRange(lo2, hi2);
+    const mask = m1.bitwiseOr(m2);
+    dst ??= blank(frame.rows, frame.cols, cv.CV_8UC3, 0);
+    dst.setTo(new cv.Vec3(0, 0, 0));
+    frame.copyTo(dst, mask).release();
+    cv.imencode('.jpg', dst, [cv.IMWRITE_JPEG_QUALITY, 80]);
+    for (const m of [frame, hsv, m1, m2, mask]) m.release();
+    frames++;
+  }
+  const wall = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const rss = memory(process.pid);
+  dst?.release();
+  cap.release();
+  return { fps: r1(frames / wall), cpuMs: r1((cpu.user + cpu.system) / 1000), seconds: r2(wall), rssMb: rss };
+}
+
+/** pick times a pick of the whole frame and of a click, on real frames (ms each). */
+async function pick(file: string, rounds: number) {
+  const { sampleBox, proposeRange } = await import('../../server/segment/pick.js');
+  const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
+  const frame = cap.read();
+  const time = (box: { x: number; y: number; w: number; h: number }): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i++) proposeRange(sampleBox(frame, box, 'hsv'), 'hsv');
+    return r2((performance.now() - t0) / rounds);
+  };
+  const result = { fullFrameMs: time({ x: 0, y: 0, w: 1, h: 1 }), clickMs: time({ x: 0.5, y: 0.5, w: 0, h: 0 }), width: frame.cols, height: frame.rows };
+  frame.release();
+  cap.release();
+  return result;
+}
+
 const [what, file, n, variant] = process.argv.slice(2);
 const runs: Record<string, () => unknown> = {
   direct: () => direct(file!, Number(n), variant === 'blobs'),
+  paced: () => paced(file!, Number(n)),
   stages: () => stages(file!, Number(n)),
   decode: () => decodeOnly(file!, Number(n)),
+  pick: () => pick(file!, Number(n)),
 };
 if (!what || !runs[what] || !file) {
-  process.stderr.write('usage: node direct.js direct|stages|decode FILE N [plain|blobs]\n');
+  process.stderr.write('usage: node direct.js direct|paced|stages|decode|pick FILE N [plain|blobs]\n');
   process.exit(2);
 }
-if (isMainThread) {
-  const worker = new Worker(new URL(import.meta.url), { argv: process.argv.slice(2) });
-  worker.once('message', (result: unknown) => process.stdout.write(JSON.stringify(result) + '\n'));
-  worker.once('error', (e) => {
-    process.stderr.write(`direct.js: ${e.stack ?? e.message}\n`);
-    process.exit(1);
-  });
-} else {
-  ({ cv, blank } = await import('../../server/cv.js'));
-  parentPort!.postMessage(await runs[what]!());
-}
+process.stdout.write(`${JSON.stringify(await runs[what]!())}\n`);

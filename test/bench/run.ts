@@ -8,12 +8,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cv } from '../../server/cv.js';
-import { relaunchWithTunedMalloc } from '../../server/malloc.js';
-import { cpuMs, minorFaults, rssMb } from '../helpers/proc.js';
-import type { DirectResult } from './direct.js';
+import { tunedEnv } from '../../server/malloc.js';
 import { FIXTURES, makeClip } from '../helpers/fixtures.js';
+import { cpuMs, memory, minorFaults, rssMb } from '../helpers/proc.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
+import type { DirectResult } from './direct.js';
 import { r1, r2 } from './figures.js';
 import { connect, latency, reset, type BenchViewer } from './viewers.js';
 
@@ -53,13 +52,32 @@ function mean<T>(xs: T[]): T {
 }
 
 /**
- * inFreshProcess runs one of direct.ts's measurements in a new process with this one's
- * environment (and so the server's allocator settings): like the server, it starts clean,
- * not after this process has received gigabytes from the viewers of earlier runs.
+ * inFreshProcess runs one of direct.ts's measurements in a new process with the environment a
+ * camera process gets (the allocator tunables): like a camera, it starts clean.
  */
 function inFreshProcess<T>(...args: string[]): T {
-  const out = execFileSync(process.execPath, [join(HERE, 'direct.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [join(HERE, 'direct.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: tunedEnv(process.env) });
   return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+/** inFreshProcessAsync is inFreshProcess without waiting (several loops at once). */
+function inFreshProcessAsync<T>(...args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(HERE, 'direct.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: tunedEnv(process.env) });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as T) : reject(new Error(`direct.js ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+/** pids are the processes that serve: the front and every camera process. */
+async function pids(s: ServerHandle): Promise<{ front: number; cameras: Record<string, number> }> {
+  const cams = await s.cameras();
+  return { front: s.pid, cameras: Object.fromEntries(cams.filter((c) => c.pid).map((c) => [c.name, c.pid!])) };
+}
+/** serverCpuMs is the CPU the whole server has used: the front and its camera processes. */
+function serverCpuMs(p: { front: number; cameras: Record<string, number> }): number {
+  return cpuMs(p.front) + Object.values(p.cameras).reduce((a, pid) => a + cpuMs(pid), 0);
 }
 const direct = (file: string, seconds: number, blobs: boolean) => inFreshProcess<DirectResult>('direct', file, String(seconds), blobs ? 'blobs' : 'plain');
 const stages = (file: string, frames: number) => inFreshProcess<Record<string, number>>('stages', file, String(frames));
@@ -72,16 +90,18 @@ const wsUrl = (s: ServerHandle): string => `ws://127.0.0.1:${s.port}/ws?token=${
  * the server's CPU over exactly that window, per frame delivered to one of them. This process
  * stays free meanwhile to serve its own crowd of viewers.
  */
-function probe(s: ServerHandle, viewers: number, seconds: number): Promise<{ latency: ReturnType<typeof latency>; cpuMsPerFrame: number }> {
+async function probe(s: ServerHandle, viewers: number, seconds: number, camera?: string): Promise<{ latency: ReturnType<typeof latency>; cpuMsPerFrame: number }> {
+  const p = await pids(s);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(HERE, 'probe.js'), wsUrl(s), String(viewers), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = camera ? `ws://127.0.0.1:${s.port}/cam/${camera}/ws?token=${s.token}` : wsUrl(s);
+    const child = spawn(process.execPath, [join(HERE, 'probe.js'), url, String(viewers), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let cpu0 = 0;
     let cpu = 0;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!cpu0 && out.startsWith('start\n')) cpu0 = cpuMs(s.pid);
-      else if (cpu0 && !cpu && out.endsWith('}\n')) cpu = cpuMs(s.pid) - cpu0; // the window's end: the result line
+      if (!cpu0 && out.startsWith('start\n')) cpu0 = serverCpuMs(p);
+      else if (cpu0 && !cpu && out.endsWith('}\n')) cpu = serverCpuMs(p) - cpu0; // the window's end: the result line
     });
     child.on('exit', (code) => {
       const line = out.trim().split('\n').pop()!;
@@ -103,16 +123,16 @@ async function stageMs(s: ServerHandle): Promise<{ segment: number; encode: numb
   const text = await (await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${s.token}` } })).text();
   const get = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
   return {
-    segment: get(/segcam_stage_duration_seconds_sum\{stage="segment"\} ([\d.e+-]+)/) * 1000,
-    encode: get(/segcam_stage_duration_seconds_sum\{stage="encode"\} ([\d.e+-]+)/) * 1000,
-    n: get(/segcam_stage_duration_seconds_count\{stage="segment"\} (\d+)/),
+    segment: get(/segcam_stage_duration_seconds_sum\{camera="main",stage="segment"\} ([\d.e+-]+)/) * 1000,
+    encode: get(/segcam_stage_duration_seconds_sum\{camera="main",stage="encode"\} ([\d.e+-]+)/) * 1000,
+    n: get(/segcam_stage_duration_seconds_count\{camera="main",stage="segment"\} (\d+)/),
   };
 }
 
 
 
-async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
-  const s = await startServer({ args: ['--source', source, '--quality', '80', '--max-viewers', '100', '--quiet', ...extra], env });
+async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>, env: NodeJS.ProcessEnv = {}, cameras?: string[]): Promise<T> {
+  const s = await startServer({ args: [...(cameras ?? ['--source', source]), '--quality', '80', '--max-viewers', '100', '--quiet', ...extra], env });
   try {
     return await body(s);
   } finally {
@@ -132,13 +152,17 @@ function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
       const v = await connect(wsUrl(s));
       await sleep(SETTLE_MS);
       reset([v]);
+      const p = await pids(s);
+      const camera = p.cameras.main!;
       const st0 = await stageMs(s);
-      const cpu0 = cpuMs(s.pid);
-      const faults0 = minorFaults(s.pid);
+      const cpu0 = serverCpuMs(p);
+      const front0 = cpuMs(p.front);
+      const faults0 = minorFaults(camera);
       const t0 = performance.now();
       await sleep(SECONDS * 1000);
-      const cpu = cpuMs(s.pid) - cpu0;
-      const faults = minorFaults(s.pid) - faults0;
+      const cpu = serverCpuMs(p) - cpu0;
+      const frontCpu = cpuMs(p.front) - front0;
+      const faults = minorFaults(camera) - faults0;
       const wall = (performance.now() - t0) / 1000;
       const st1 = await stageMs(s);
       const n = st1.n - st0.n;
@@ -146,6 +170,8 @@ function unpaced(source: string, extra: string[] = [], env: NodeJS.ProcessEnv = 
       return {
         fps: r1(v.frames / wall),
         cpuMsPerFrame: r2(cpu / v.frames),
+        frontCpuMsPerFrame: r2(frontCpu / v.frames),
+        rssMb: { front: r1(rssMb(p.front)), camera: r1(rssMb(camera)) },
         faultsPerFrame: Math.round(faults / v.frames),
         stageMs: { segment: r2((st1.segment - st0.segment) / n), encode: r2((st1.encode - st0.encode) / n) },
         bytesPerFrame: Math.round(v.bytes / v.frames),
@@ -185,9 +211,11 @@ function paced(source: string, extra: string[] = []) {
     await sleep(SETTLE_MS);
     reset(viewers);
     const t0 = performance.now();
-    const rss0 = rssMb(s.pid);
+    const p = await pids(s);
+    const rss = (): number => rssMb(p.front) + rssMb(p.cameras.main!);
+    const rss0 = rss();
     const many = await probe(s, PROBES, SECONDS);
-    const rss1 = rssMb(s.pid);
+    const rss1 = rss();
     const inCrowd = latency(viewers, (performance.now() - t0) / 1000);
     for (const v of [...viewers, stalled]) v.ws.terminate();
     await sleep(SETTLE_MS);
@@ -200,7 +228,7 @@ function paced(source: string, extra: string[] = []) {
       cpuMsPerFrame1: [one.cpuMsPerFrame, oneAgain.cpuMsPerFrame], // before and after the crowd
       cpuMsPerFrame50: many.cpuMsPerFrame,
       cpuRatio50to1: r2(many.cpuMsPerFrame / cpu1),
-      rssMb: { start: r1(rss0), end: r1(rss1) },
+      rssMb: { start: r1(rss0), end: r1(rss1), front: r1(rssMb(p.front)), camera: r1(rssMb(p.cameras.main!)) },
     };
   });
 }
@@ -209,9 +237,10 @@ function paced(source: string, extra: string[] = []) {
 function idle(source: string, extra: string[] = []) {
   return serverRun(source, extra, async (s) => {
     await sleep(1500);
-    const c0 = cpuMs(s.pid);
+    const p = await pids(s);
+    const c0 = serverCpuMs(p);
     await sleep(3000);
-    return { cpuPercent: r1(((cpuMs(s.pid) - c0) / 3000) * 100) };
+    return { cpuPercent: r1(((serverCpuMs(p) - c0) / 3000) * 100) };
   });
 }
 
@@ -243,7 +272,8 @@ async function soak(file: string, seconds: number) {
       reset(viewers);
       const t0 = performance.now();
       const { latency: l } = await probe(s, PROBES, 10);
-      return { ...l, rssMb: r1(rssMb(s.pid)), crowdInBenchProcess: latency(viewers, (performance.now() - t0) / 1000) };
+      const p = await pids(s);
+      return { ...l, rssMb: r1(rssMb(p.front) + rssMb(p.cameras.main!)), crowdInBenchProcess: latency(viewers, (performance.now() - t0) / 1000) };
     };
     const first = await windowOf();
     await sleep(Math.max(0, seconds * 1000 - 25_000));
@@ -253,11 +283,55 @@ async function soak(file: string, seconds: number) {
   });
 }
 
+/**
+ * cameras3: three cameras, each a 1280x720 H.264 file at its own 30 fps, one viewer each (in
+ * probe processes, as real viewers are), against three direct loops doing the same work at
+ * 30 fps at once in three processes: total CPU, each process's memory, latency per camera; then
+ * a camera process SIGKILLed: the time to its next frame at its viewer, and the other cameras'
+ * frame rates meanwhile.
+ */
+async function cameras3(file: string) {
+  const names = ['a', 'b', 'c'];
+  const loops = await Promise.all(names.map(() => inFreshProcessAsync<{ fps: number; cpuMs: number; seconds: number; rssMb: ReturnType<typeof memory> }>('paced', file, String(SECONDS))));
+  const directCpuPerS = loops.reduce((a, l) => a + l.cpuMs / l.seconds, 0);
+  return serverRun(names[0]!, [], async (s) => {
+    const deadline = Date.now() + 20_000;
+    while (!(await s.cameras()).every((c) => c.state === 'live') && Date.now() < deadline) await sleep(200);
+    const p = await pids(s);
+    await sleep(SETTLE_MS);
+    const cpu0 = serverCpuMs(p);
+    const t0 = performance.now();
+    const probes = await Promise.all(names.map((c) => probe(s, 1, SECONDS, c)));
+    const serverCpuPerS = (serverCpuMs(p) - cpu0) / ((performance.now() - t0) / 1000);
+    const rss = { front: memory(p.front), cameras: Object.fromEntries(names.map((c) => [c, memory(p.cameras[c]!)])) };
+    // a camera process killed: its viewer's next frame, and the others' frame rates meanwhile
+    const vs = Object.fromEntries(await Promise.all(names.map(async (c) => [c, await connect(`ws://127.0.0.1:${s.port}/cam/${c}/ws?token=${s.token}`)] as const)));
+    await sleep(SETTLE_MS);
+    reset(Object.values(vs));
+    await sleep(3000);
+    const before = { b: vs.b!.frames / 3, c: vs.c!.frames / 3 };
+    reset(Object.values(vs));
+    const killedAt = performance.now();
+    process.kill(p.cameras.a!, 'SIGKILL');
+    while (vs.a!.frames === 0 && performance.now() - killedAt < 30_000) await sleep(10);
+    const recoveryMs = Math.round(performance.now() - killedAt);
+    const window = (performance.now() - killedAt) / 1000;
+    const during = { b: vs.b!.frames / window, c: vs.c!.frames / window };
+    for (const v of Object.values(vs)) v.ws.terminate();
+    return {
+      direct: { loops, cpuPerSecondMs: r1(directCpuPerS), rssMb: loops.map((l) => l.rssMb) },
+      server: { cpuPerSecondMs: r1(serverCpuPerS), rssMb: rss, latency: Object.fromEntries(names.map((c, i) => [c, probes[i]!.latency])) },
+      cpuRatio: r2(serverCpuPerS / directCpuPerS),
+      kill: { recoveryMs, fpsBefore: { b: r1(before.b), c: r1(before.c) }, fpsMeanwhile: { b: r1(during.b), c: r1(during.c) }, keptShare: r2(Math.min(during.b / before.b, during.c / before.c)) },
+    };
+  }, {}, ['--camera', `a=${file}`, '--camera', `b=${file}`, '--camera', `c=${file}`]);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(OUT_DIR, { recursive: true });
   const results: Record<string, unknown> = {
-    machine: { cpus: Number(execFileSync('nproc').toString().trim()), node: process.version, opencv: `${cv.version.major}.${cv.version.minor}.${cv.version.revision}`, date: new Date().toISOString(), quick: QUICK },
+    machine: { cpus: Number(execFileSync('nproc').toString().trim()), node: process.version, opencv: execFileSync('pkg-config', ['--modversion', 'opencv4']).toString().trim(), date: new Date().toISOString(), quick: QUICK },
   };
   const rows: string[][] = [];
   for (const [w, h] of SIZES) {
@@ -311,6 +385,9 @@ async function main(): Promise<void> {
   }
   process.stderr.write('bench stages at 1280x720…\n');
   results.stages1280x720 = stages(clip720, QUICK ? 40 : 200);
+  results.pick1280x720 = inFreshProcess<{ fullFrameMs: number; clickMs: number }>('pick', clip720, '50');
+  process.stderr.write('bench three cameras at 1280x720, 30 fps each…\n');
+  results.cameras3 = await cameras3(clip720);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
@@ -348,6 +425,13 @@ async function main(): Promise<void> {
     console.log(`allocator, 1280x720 unpaced: tuned ${u.tuned.fps} fps, ${u.tuned.cpuMsPerFrame} ms CPU/frame, ${u.tuned.faultsPerFrame} page faults/frame; glibc defaults ${u.runs.map((r) => `${r.fps} fps, ${r.cpuMsPerFrame} ms, ${r.faultsPerFrame} faults`).join(' | ')}`);
   }
   console.log(`segmentation stages at 1280x720, ms per frame (sequential, this process): ${Object.entries(results.stages1280x720 as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+  const pk = results.pick1280x720 as { fullFrameMs: number; clickMs: number };
+  console.log(`pick at 1280x720: the whole frame ${pk.fullFrameMs} ms, a click ${pk.clickMs} ms`);
+  const c3 = results.cameras3 as Awaited<ReturnType<typeof cameras3>>;
+  const lat = Object.entries(c3.server.latency).map(([k, l]) => `${k} ${l.p50}/${l.p95}/${l.p99} ms @ ${l.fps} fps`).join(', ');
+  console.log(
+    `three 1280x720 cameras at 30 fps: CPU ${c3.server.cpuPerSecondMs} ms/s against ${c3.direct.cpuPerSecondMs} for three direct loops (${c3.cpuRatio}x); memory MB (RSS/PSS/private) front ${Object.values(c3.server.rssMb.front).join('/')}, cameras ${Object.values(c3.server.rssMb.cameras).map((m) => Object.values(m).join('/')).join(' · ')}, direct loops ${c3.direct.rssMb.map((m) => Object.values(m).join('/')).join(' · ')}; latency p50/p95/p99 ${lat}; SIGKILL of camera a → its next frame ${c3.kill.recoveryMs} ms, the others meanwhile at ${c3.kill.fpsMeanwhile.b} / ${c3.kill.fpsMeanwhile.c} fps (${c3.kill.fpsBefore.b} / ${c3.kill.fpsBefore.c} before: ${Math.round(c3.kill.keptShare * 100)}%)`,
+  );
   if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);
   if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
   const out = join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
@@ -355,13 +439,10 @@ async function main(): Promise<void> {
   console.log(`\n${out} written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-// the direct loop must run with the allocator settings the server runs with
-if (!relaunchWithTunedMalloc()) {
-  main().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

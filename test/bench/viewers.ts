@@ -3,7 +3,7 @@
  * of each frame (capture time to arrival here), and the percentiles of those latencies.
  */
 import WebSocket from 'ws';
-import { unpackServerMessage } from '../../shared/protocol.js';
+import { pack, unpackServerMessage } from '../../shared/protocol.js';
 import { pct, r1 } from './figures.js';
 
 export interface BenchViewer {
@@ -13,7 +13,10 @@ export interface BenchViewer {
   latencies: number[];
 }
 
-/** connect opens one viewer; a stalled one never reads (its socket is paused), so the server's buffer for it fills. */
+/**
+ * connect opens one viewer that acknowledges each frame on arrival, as the browser viewer does;
+ * a stalled one never reads (its socket is paused) and so never acknowledges anything.
+ */
 export async function connect(url: string, stalled = false): Promise<BenchViewer> {
   const ws = new WebSocket(url);
   const v: BenchViewer = { ws, frames: 0, bytes: 0, latencies: [] };
@@ -22,10 +25,13 @@ export async function connect(url: string, stalled = false): Promise<BenchViewer
     ws.once('error', reject);
   });
   if (stalled) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  else ws.send(pack({ type: 'ack', seq: 0 }));
   ws.on('message', (data: Buffer) => {
     const now = Date.now();
     const m = unpackServerMessage(data);
-    if (m.type !== 'frame' || m.placeholder) return;
+    if (m.type !== 'frame') return;
+    ws.send(pack({ type: 'ack', seq: m.seq }));
+    if (m.placeholder) return;
     v.frames++;
     v.bytes += data.length;
     v.latencies.push(now - m.ts);

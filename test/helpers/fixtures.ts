@@ -5,12 +5,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './root.js';
 
 const run = promisify(execFile);
 
 /** FIXTURES is where generated clips live (ignored by git). */
-export const FIXTURES = fileURLToPath(new URL('../../.bench/fixtures/', import.meta.url));
+export const FIXTURES = `${ROOT}.bench/fixtures/`;
 
 /** CLIPS are the generated clips: name → ffmpeg lavfi input and length. */
 export const CLIPS = {

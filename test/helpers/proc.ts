@@ -40,3 +40,15 @@ export function rssKb(pid: number): number {
 export function rssMb(pid: number): number {
   return rssKb(pid) / 1024;
 }
+
+/**
+ * memory is a process's resident memory three ways, MB: RSS (every page it maps, shared
+ * libraries included), PSS (shared pages divided among the processes that map them: what it
+ * costs the machine) and private (pages no other process has).
+ */
+export function memory(pid: number): { rss: number; pss: number; private: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const mb = (v: number): number => Math.round(v / 102.4) / 10;
+  return { rss: mb(kb('Rss')), pss: mb(kb('Pss')), private: mb(kb('Private_Clean') + kb('Private_Dirty')) };
+}

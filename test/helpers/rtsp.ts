@@ -3,9 +3,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './root.js';
 
-const SCRIPT = fileURLToPath(new URL('./rtsp-server.py', import.meta.url));
+const SCRIPT = `${ROOT}test/helpers/rtsp-server.py`;
 
 /** freePort asks the kernel for a free loopback port. */
 export function freePort(): Promise<number> {
