@@ -1,14 +1,57 @@
 /**
- * A short OpenAPI description of the HTTP API, served at /api/openapi.json.
+ * A short OpenAPI description of the HTTP API, served at /api/openapi.json. Every camera's
+ * endpoints are under /cam/{camera}/; the first camera's are also at the top level.
  */
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
+const camera = { name: 'camera', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' } };
+const preset = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+
+/** cameraPaths are one camera's endpoints, under a prefix. */
+function cameraPaths(prefix: string, params: object[]): Record<string, object> {
+  const p = (path: string, ops: Record<string, object>, extra: object[] = []) => [`${prefix}${path}`, Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, { parameters: [...params, ...extra], ...op }]))];
+  return Object.fromEntries([
+    ...(prefix ? [p('/readyz', { get: { summary: "This camera's source is live", responses: { 200: ok('live'), 503: ok('not live') } } })] : []),
+    p('/api/settings', {
+      get: { summary: 'Current settings and revision', responses: { 200: ok('settings') } },
+      patch: {
+        summary: 'Partial update (same validation and broadcast as a WebSocket `set`); a change that changes nothing keeps the revision',
+        requestBody: json({ $ref: '#/components/schemas/Settings' }),
+        responses: { 200: ok('new settings'), 400: ok('invalid', error), 403: ok('view-only token', error), 415: ok('not JSON', error) },
+      },
+    }),
+    p('/api/status', { get: { summary: 'Source state with its reason, pid, restarts, viewers, per-stage fps, drops, the newest analysis with its capture time', responses: { 200: ok('status') } } }),
+    p('/api/source', {
+      get: { summary: 'Source status', responses: { 200: ok('status') } },
+      post: { summary: 'Switch source; the old one keeps running if the new one fails', requestBody: json({ type: 'object', properties: { source: { type: 'string' } } }), responses: { 200: ok('switched'), 503: ok('cannot open', error) } },
+    }),
+    p('/api/controls', {
+      get: { summary: 'Camera controls asked for, and what the device did with them', responses: { 200: ok('controls') } },
+      patch: { summary: 'Change camera controls (exposure, white balance, gain, focus, ...)', requestBody: json({ type: 'object' }), responses: { 200: ok('report') } },
+    }),
+    p('/api/presets', { get: { summary: 'List presets', responses: { 200: ok('names') } } }),
+    p(
+      '/api/presets/{name}',
+      {
+        get: { summary: 'Export a preset (settings JSON)', responses: { 200: ok('settings'), 404: ok('no such preset', error) } },
+        put: { summary: 'Import a preset', requestBody: json({ $ref: '#/components/schemas/Settings' }), responses: { 201: ok('saved') } },
+        patch: { summary: 'Rename (never over an existing preset)', requestBody: json({ type: 'object', properties: { to: { type: 'string' } } }), responses: { 200: ok('renamed'), 409: ok('taken', error) } },
+        delete: { summary: 'Delete', responses: { 200: ok('deleted') } },
+      },
+      [preset],
+    ),
+    p('/api/presets/{name}/save', { post: { summary: 'Save current settings under a name', responses: { 201: ok('saved') } } }, [preset]),
+    p('/api/presets/{name}/load', { post: { summary: 'Make a preset the current settings, for everyone', responses: { 200: ok('loaded') } } }, [preset]),
+    p('/snapshot.jpg', { get: { summary: 'A frame made with the current settings (?view=masked|mask|original|side)', responses: { 200: { description: 'JPEG', content: { 'image/jpeg': {} } }, 503: ok('no picture', error) } } }),
+    p('/stream.mjpg', { get: { summary: 'MJPEG stream (?view=, ?fps= cap)', responses: { 200: { description: 'multipart/x-mixed-replace' }, 503: ok('too many viewers', error) } } }),
+  ]);
+}
 
 /** OPENAPI is the document. */
 export const OPENAPI = {
   openapi: '3.0.3',
-  info: { title: 'segcam', version: '1', description: 'Live camera segmentation. Every endpoint but /healthz needs the token: `Authorization: Bearer TOKEN`, `?token=TOKEN` or the cookie.' },
+  info: { title: 'segcam', version: '2', description: 'Live camera segmentation. Every endpoint but /healthz needs the token: `Authorization: Bearer TOKEN`, `?token=TOKEN` or the cookie. Requests that change something need `Content-Type: application/json`.' },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, query: { type: 'apiKey', in: 'query', name: 'token' } },
     schemas: {
@@ -18,32 +61,11 @@ export const OPENAPI = {
   },
   security: [{ bearer: [] }, { query: [] }],
   paths: {
-    '/healthz': { get: { summary: 'Process is up', security: [], responses: { 200: ok('up') } } },
-    '/readyz': { get: { summary: 'Source is live', responses: { 200: ok('live'), 503: ok('not live') } } },
-    '/api/settings': {
-      get: { summary: 'Current settings and revision', responses: { 200: ok('settings') } },
-      patch: {
-        summary: 'Partial update (same validation and broadcast as a WebSocket `set`)',
-        requestBody: json({ $ref: '#/components/schemas/Settings' }),
-        responses: { 200: ok('new settings'), 400: ok('invalid', error), 403: ok('view-only token', error) },
-      },
-    },
-    '/api/status': { get: { summary: 'Source state, viewers, per-stage fps and drops, uptime, analysis', responses: { 200: ok('status') } } },
-    '/api/source': {
-      get: { summary: 'Source status', responses: { 200: ok('status') } },
-      post: { summary: 'Switch source; the old one keeps running if the new one fails', requestBody: json({ type: 'object', properties: { source: { type: 'string' } } }), responses: { 200: ok('switched'), 503: ok('cannot open', error) } },
-    },
-    '/api/presets': { get: { summary: 'List presets', responses: { 200: ok('names') } } },
-    '/api/presets/{name}': {
-      get: { summary: 'Export a preset (settings JSON)', responses: { 200: ok('settings'), 404: ok('no such preset', error) } },
-      put: { summary: 'Import a preset', requestBody: json({ $ref: '#/components/schemas/Settings' }), responses: { 201: ok('saved') } },
-      patch: { summary: 'Rename', requestBody: json({ type: 'object', properties: { to: { type: 'string' } } }), responses: { 200: ok('renamed') } },
-      delete: { summary: 'Delete', responses: { 200: ok('deleted') } },
-    },
-    '/api/presets/{name}/save': { post: { summary: 'Save current settings under a name', responses: { 201: ok('saved') } } },
-    '/api/presets/{name}/load': { post: { summary: 'Make a preset the current settings, for everyone', responses: { 200: ok('loaded') } } },
-    '/snapshot.jpg': { get: { summary: 'Newest frame (?view=masked|mask|original|side)', responses: { 200: { description: 'JPEG', content: { 'image/jpeg': {} } }, 503: ok('no picture', error) } } },
-    '/stream.mjpg': { get: { summary: 'MJPEG stream (?view=, ?fps= cap)', responses: { 200: { description: 'multipart/x-mixed-replace' } } } },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text format' } } } },
+    '/healthz': { get: { summary: 'The front is up', security: [], responses: { 200: ok('up') } } },
+    '/readyz': { get: { summary: 'Every camera is live', responses: { 200: ok('live'), 503: ok('not all live') } } },
+    '/api/cameras': { get: { summary: 'Every camera: name, state, reason, source (redacted), size, fps, viewers, pid, restarts, coverage', responses: { 200: ok('cameras') } } },
+    '/metrics': { get: { summary: 'Prometheus metrics, with a camera label', responses: { 200: { description: 'text format' } } } },
+    ...cameraPaths('/cam/{camera}', [camera]),
+    ...cameraPaths('', []),
   },
 };

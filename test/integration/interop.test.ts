@@ -11,7 +11,7 @@ import { pack, type SettingsMessage } from '../../shared/protocol.js';
 import WebSocket from 'ws';
 import { decode } from '../helpers/images.js';
 import { rssKb } from '../helpers/proc.js';
-import { startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { removeTempDirs, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
 const run = promisify(execFile);
@@ -25,6 +25,7 @@ describe('interoperability', () => {
   });
   afterAll(async () => {
     await s?.stop();
+    removeTempDirs();
   });
 
   it('ffmpeg reads /stream.mjpg and decodes at least 30 frames', async () => {
@@ -32,6 +33,16 @@ describe('interoperability', () => {
     const frames = Number(/frame=\s*(\d+)/.exec(stderr)?.[1] ?? /(\d+) frames? (?:decoded|successfully)/.exec(stderr)?.[1] ?? 0);
     expect(stderr).toMatch(/Stream #0:0: Video: mjpeg/);
     expect(frames).toBeGreaterThanOrEqual(30);
+  });
+
+  it("the README's ffmpeg recipe records at the stream's real pace (wall-clock timestamps)", async () => {
+    const out = `${tempDir()}/out.mp4`;
+    await run('ffmpeg', ['-v', 'error', '-use_wallclock_as_timestamps', '1', '-f', 'mpjpeg', '-i', `${s.base}/stream.mjpg?token=${s.token}`, '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-fps_mode', 'vfr', out], { timeout: 30_000 });
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=nb_frames', '-of', 'json', out]);
+    const probe = JSON.parse(stdout) as { format: { duration: string }; streams: { nb_frames: string }[] };
+    expect(Number(probe.format.duration)).toBeGreaterThan(2.5);
+    expect(Number(probe.format.duration)).toBeLessThan(3.5);
+    expect(Number(probe.streams[0]!.nb_frames)).toBeGreaterThan(70); // ~30 fps for 3 s: real time, not slow motion
   });
 
   it('ffprobe sees a 320x240 MJPEG stream at the mjpg-streamer URL', async () => {
@@ -75,7 +86,7 @@ describe('interoperability', () => {
     expect((await fetch(`${s.base}/readyz`, { headers: auth() })).status).toBe(200);
     const api = await (await fetch(`${s.base}/api/openapi.json`, { headers: auth() })).json();
     expect(api.openapi).toMatch(/^3\./);
-    expect(Object.keys(api.paths)).toEqual(expect.arrayContaining(['/api/settings', '/api/status', '/snapshot.jpg', '/stream.mjpg', '/metrics']));
+    expect(Object.keys(api.paths)).toEqual(expect.arrayContaining(['/api/settings', '/api/status', '/snapshot.jpg', '/stream.mjpg', '/metrics', '/api/cameras', '/cam/{camera}/api/settings', '/cam/{camera}/readyz']));
   });
 
   it('20 MJPEG clients and 20 WebSocket viewers of one view cost one encode per frame', async () => {

@@ -1,8 +1,10 @@
 /**
  * The flag table: every flag's default lives once, and --help and the parser both read it.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FLAGS, envName, helpText, readFlags } from '../../../server/config/flags.js';
+import { ROOT } from '../../helpers/root.js';
 
 describe('flags', () => {
   it('every flag has a help line, its default and its environment variable in --help', () => {
@@ -22,6 +24,12 @@ describe('flags', () => {
     const { values, given } = readFlags([], {});
     for (const [name, f] of Object.entries(FLAGS)) expect(values[name as keyof typeof values], name).toEqual(f.default);
     expect(given.size).toBe(0);
+  });
+
+  it("the README's flag table has every flag", () => {
+    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+    const table = readme.slice(readme.indexOf('## Flags'), readme.indexOf('## HTTP API'));
+    for (const name of Object.keys(FLAGS)) expect(table, name).toMatch(new RegExp(`\\| [^|\\n]*\`--${name}[ \`/]`));
   });
 
   it('says which flags were given, from the command line or a non-empty variable', () => {
