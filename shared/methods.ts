@@ -3,23 +3,19 @@
  * motion gate, cleanup, analysis, targets, zones, views). One schema per method, a union of
  * them discriminated on `kind`, their defaults and limits, and the cross-field checks a schema
  * cannot express. Pure data and pure functions: imported by the server and the browser.
+ *
+ * It imports no values from settings.ts, so that settings.ts may import its values (its
+ * defaults can hold DEFAULT_METHOD) without an import cycle: the few limits it needs are its
+ * own (equal to settings.ts's LIMITS; a test holds them together), and range naming comes from
+ * ranges.ts.
  */
 import { z } from 'zod';
-import {
-  CHANNEL_NAMES,
-  DEFAULT_SETTINGS,
-  LIMITS,
-  RANGE_COLORS,
-  RESERVED_RANGE_NAMES,
-  completeRanges,
-  rangeNamesProblem,
-  rangeProblem,
-  type ColorRange,
-  type Triple,
-} from './settings.js';
+import { RANGE_COLORS, RESERVED_RANGE_NAMES, completeRanges, rangeNamesProblem } from './ranges.js';
+import type { ColorRange, Triple } from './settings.js';
 
 /** METHOD_KINDS lists the segmentation methods, in the order a viewer offers them. */
 export const METHOD_KINDS = ['colour', 'threshold', 'edges', 'clusters', 'model'] as const;
+/** MethodKind is one of METHOD_KINDS. */
 export type MethodKind = (typeof METHOD_KINDS)[number];
 
 /**
@@ -28,24 +24,28 @@ export type MethodKind = (typeof METHOD_KINDS)[number];
  * b centred on 128; no channel wraps).
  */
 export const COLOUR_SPACES = ['hsv', 'bgr', 'lab'] as const;
+/** ColourSpace is one of COLOUR_SPACES. */
 export type ColourSpace = (typeof COLOUR_SPACES)[number];
 
-/** COLOUR_CHANNEL_NAMES labels the three channels of each colour space, in OpenCV order. */
-export const COLOUR_CHANNEL_NAMES: Record<ColourSpace, readonly [string, string, string]> = { ...CHANNEL_NAMES, lab: ['L', 'a', 'b'] };
+/** COLOUR_CHANNEL_NAMES labels the three channels of each colour space, in OpenCV order (settings.ts's CHANNEL_NAMES, and Lab). */
+export const COLOUR_CHANNEL_NAMES: Record<ColourSpace, readonly [string, string, string]> = { hsv: ['H', 'S', 'V'], bgr: ['B', 'G', 'R'], lab: ['L', 'a', 'b'] };
 
 /**
  * CHANNELS are the single channels a threshold or edge method can look at: grey (OpenCV's
  * BGR2GRAY), H, S or V of HSV, L, a or b of 8-bit Lab, or one of the frame's own B, G, R.
  */
 export const CHANNELS = ['gray', 'h', 's', 'v', 'l', 'a', 'b', 'blue', 'green', 'red'] as const;
+/** Channel is one of CHANNELS. */
 export type Channel = (typeof CHANNELS)[number];
 
 /** THRESHOLD_MODES: a fixed level, Otsu's level chosen per frame, or a level per neighbourhood. */
 export const THRESHOLD_MODES = ['fixed', 'otsu', 'adaptive'] as const;
+/** ThresholdMode is one of THRESHOLD_MODES. */
 export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
 
 /** ADAPTIVE_METHODS: the neighbourhood's plain mean, or its Gaussian-weighted mean. */
 export const ADAPTIVE_METHODS = ['mean', 'gaussian'] as const;
+/** AdaptiveMethod is one of ADAPTIVE_METHODS. */
 export type AdaptiveMethod = (typeof ADAPTIVE_METHODS)[number];
 
 /** CANNY_APERTURES are the Sobel kernel sizes Canny accepts, px. */
@@ -53,6 +53,7 @@ export const CANNY_APERTURES = [3, 5, 7] as const;
 
 /** CLUSTER_SPACES are the spaces k-means can measure colour distances in. */
 export const CLUSTER_SPACES = ['bgr', 'lab'] as const;
+/** ClusterSpace is one of CLUSTER_SPACES. */
 export type ClusterSpace = (typeof CLUSTER_SPACES)[number];
 
 /**
@@ -61,10 +62,15 @@ export type ClusterSpace = (typeof CLUSTER_SPACES)[number];
  * (the model already gives probabilities, e.g. it ends in a Softmax or Sigmoid).
  */
 export const MODEL_SCORES = ['softmax', 'raw'] as const;
+/** ModelScores is one of MODEL_SCORES. */
 export type ModelScores = (typeof MODEL_SCORES)[number];
 
 /** METHOD_LIMITS are the bounds every method field is validated against (units in the names). */
 export const METHOD_LIMITS = {
+  hueMax: 179, // = LIMITS.hueMax: OpenCV 8-bit hue is degrees / 2
+  channelMax: 255, // = LIMITS.channelMax
+  maxRanges: 8, // = LIMITS.maxRanges; also the most foreground classes
+  nameLength: 32, // = LIMITS.nameLength
   level: [0, 255], // 8-bit channel level
   blockSize: [3, 255], // px, odd
   adaptiveC: [-255, 255], // subtracted from the neighbourhood mean
@@ -96,7 +102,7 @@ const intBetween = (range: readonly [number, number]) => int.min(range[0]).max(r
  * methodProblem, as rangeProblem does for the settings' ranges.
  */
 export const colourRangeSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength).optional(),
+  name: z.string().trim().min(1, 'must not be empty').max(METHOD_LIMITS.nameLength).optional(),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #ff8800').optional(),
   lower: triple,
   upper: triple,
@@ -108,8 +114,9 @@ export type ColourRange = z.infer<typeof colourRangeSchema>;
 export const colourMethodSchema = z.strictObject({
   kind: z.literal('colour'),
   space: z.enum(COLOUR_SPACES),
-  ranges: z.array(colourRangeSchema).max(LIMITS.maxRanges, `at most ${LIMITS.maxRanges} ranges are allowed`),
+  ranges: z.array(colourRangeSchema).max(METHOD_LIMITS.maxRanges, `at most ${METHOD_LIMITS.maxRanges} ranges are allowed`),
 });
+/** ColourMethod is the colour method's configuration. */
 export type ColourMethod = z.infer<typeof colourMethodSchema>;
 
 /** adaptiveSchema: the neighbourhood (blockSize, odd px) and the constant subtracted from its mean. */
@@ -118,6 +125,7 @@ export const adaptiveSchema = z.strictObject({
   blockSize: intBetween(METHOD_LIMITS.blockSize),
   c: between(METHOD_LIMITS.adaptiveC),
 });
+/** Adaptive is the adaptive threshold's neighbourhood. */
 export type Adaptive = z.infer<typeof adaptiveSchema>;
 
 /**
@@ -133,6 +141,7 @@ export const thresholdMethodSchema = z.strictObject({
   adaptive: adaptiveSchema,
   invert: z.boolean(),
 });
+/** ThresholdMethod is the threshold method's configuration. */
 export type ThresholdMethod = z.infer<typeof thresholdMethodSchema>;
 
 /**
@@ -149,6 +158,7 @@ export const edgesMethodSchema = z.strictObject({
   l2: z.boolean(),
   fill: z.boolean(),
 });
+/** EdgesMethod is the edge method's configuration. */
 export type EdgesMethod = z.infer<typeof edgesMethodSchema>;
 
 /**
@@ -166,6 +176,7 @@ export const clustersMethodSchema = z.strictObject({
   space: z.enum(CLUSTER_SPACES),
   foreground: z.array(intBetween([0, METHOD_LIMITS.k[1] - 1])).max(METHOD_LIMITS.k[1]),
 });
+/** ClustersMethod is the cluster method's configuration. */
 export type ClustersMethod = z.infer<typeof clustersMethodSchema>;
 
 const className = z.string().trim().min(1, 'must not be empty').max(METHOD_LIMITS.classNameLength);
@@ -196,11 +207,12 @@ export const modelMethodSchema = z.strictObject({
   scale: between(METHOD_LIMITS.scale),
   swapRB: z.boolean(),
   classes: z.array(className).min(1, 'must name at least one class').max(METHOD_LIMITS.maxClasses),
-  foreground: z.array(className).max(LIMITS.maxRanges, `at most ${LIMITS.maxRanges} foreground classes are allowed`),
+  foreground: z.array(className).max(METHOD_LIMITS.maxRanges, `at most ${METHOD_LIMITS.maxRanges} foreground classes are allowed`),
   scores: z.enum(MODEL_SCORES),
   threshold: between([0, 1]),
   maxFps: between(METHOD_LIMITS.maxFps),
 });
+/** ModelMethod is the model method's configuration. */
 export type ModelMethod = z.infer<typeof modelMethodSchema>;
 
 /** methodSchema validates any method, told apart by `kind`. */
@@ -213,11 +225,11 @@ export type MethodOf<K extends MethodKind> = Extract<Method, { kind: K }>;
 // ---------------------------------------------------------------------------------------
 // Defaults.
 
-/** DEFAULT_COLOUR is today's default: one HSV range of saturated reds (hue wraps 170..10). */
+/** DEFAULT_COLOUR is today's default (settings.ts's DEFAULT_SETTINGS space and ranges): one HSV range of saturated reds (hue wraps 170..10). */
 export const DEFAULT_COLOUR: ColourMethod = {
   kind: 'colour',
-  space: DEFAULT_SETTINGS.space,
-  ranges: DEFAULT_SETTINGS.ranges.map((r) => ({ name: r.name, color: r.color, lower: [...r.lower], upper: [...r.upper] })),
+  space: 'hsv',
+  ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }],
 };
 
 /** DEFAULT_THRESHOLD: Otsu on grey, the bright side selected. */
@@ -276,21 +288,23 @@ export function cloneMethod<M extends Method>(m: M): M {
 
 /** colourChannelMax returns the largest value channel `i` can take in `space` (hue stops at 179). */
 export function colourChannelMax(space: ColourSpace, i: number): number {
-  return space === 'hsv' && i === 0 ? LIMITS.hueMax : LIMITS.channelMax;
+  return space === 'hsv' && i === 0 ? METHOD_LIMITS.hueMax : METHOD_LIMITS.channelMax;
 }
 
 /**
- * colourRangeProblem returns why a range cannot be used in `space`, or null. HSV and BGR are
- * checked by settings.ts's rangeProblem (the same sentences); in Lab no channel wraps.
+ * colourRangeProblem returns why a range cannot be used in `space`, or null: every bound
+ * within the channel's limits, lower <= upper except HSV's hue, which wraps when lower > upper
+ * (the sentences of settings.ts's rangeProblem).
  */
 export function colourRangeProblem(space: ColourSpace, range: Pick<ColourRange, 'lower' | 'upper'>): string | null {
-  if (space !== 'lab') return rangeProblem(space, { name: '', color: '', lower: range.lower, upper: range.upper });
   for (let i = 0; i < 3; i++) {
-    const name = COLOUR_CHANNEL_NAMES.lab[i];
+    const max = colourChannelMax(space, i);
+    const name = COLOUR_CHANNEL_NAMES[space][i];
     for (const [which, v] of [['lower', range.lower[i]!], ['upper', range.upper[i]!]] as const) {
-      if (v < 0 || v > LIMITS.channelMax) return `${which} ${name} is ${v}, outside 0..${LIMITS.channelMax}`;
+      if (v < 0 || v > max) return `${which} ${name} is ${v}, outside 0..${max}`;
     }
-    if (range.lower[i]! > range.upper[i]!) return `lower ${name} (${range.lower[i]}) is above upper ${name} (${range.upper[i]})`;
+    const wraps = space === 'hsv' && i === 0;
+    if (!wraps && range.lower[i]! > range.upper[i]!) return `lower ${name} (${range.lower[i]}) is above upper ${name} (${range.upper[i]})`;
   }
   return null;
 }
@@ -361,8 +375,9 @@ export function methodProblem(m: Method): string | null {
 // Region names: what each method's regions are called and coloured (the keys of their
 // analysis and metrics).
 
-/** THRESHOLD_REGION and EDGES_REGION name the single region of those methods. */
+/** THRESHOLD_REGION names the threshold method's region. */
 export const THRESHOLD_REGION = 'threshold';
+/** EDGES_REGION names the edge method's region. */
 export const EDGES_REGION = 'edges';
 
 /** clusterRegionName names cluster `i`'s region. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
  * the crosshair (centermost).
  */
 export const TARGET_SORTS = ['largest', 'smallest', 'highest', 'lowest', 'leftmost', 'rightmost', 'centermost'] as const;
+/** TargetSort is one of TARGET_SORTS. */
 export type TargetSort = (typeof TARGET_SORTS)[number];
 
 /** TARGET_LIMITS bound the target settings. */
@@ -40,10 +41,12 @@ export const targetFiltersSchema = z.strictObject({
   minFullness: fraction,
   speckle: percent,
 });
+/** TargetFilters are the filters a target must pass. */
 export type TargetFilters = z.infer<typeof targetFiltersSchema>;
 
 /** crosshairSchema is a point of the picture as fractions of its width and height. */
 export const crosshairSchema = z.strictObject({ x: fraction, y: fraction });
+/** Crosshair is the point offsets are measured from, fractions of the picture. */
 export type Crosshair = z.infer<typeof crosshairSchema>;
 
 /** targetSettingsSchema validates the target settings: filters, order, how many, and the crosshair. */
@@ -53,6 +56,7 @@ export const targetSettingsSchema = z.strictObject({
   max: z.number().int().min(TARGET_LIMITS.max[0]).max(TARGET_LIMITS.max[1]),
   crosshair: crosshairSchema,
 });
+/** TargetSettings are a camera's target settings. */
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
 /** DEFAULT_TARGET_SETTINGS keeps every contour, largest first, at most 5, crosshair in the centre. */
@@ -85,9 +89,10 @@ export interface Target {
   box: { x: number; y: number; w: number; h: number };
   /**
    * Rotated box of least area (OpenCV's minAreaRect): centre and size px, angle in degrees as
-   * OpenCV 4.6 gives it (0 < angle <= 90, the turn from the x axis to the box's `w` side, y down).
+   * OpenCV 4.6 gives it (0 < angle <= 90, the turn from the x axis to the box's `w` side, y down,
+   * so clockwise on screen); `longAngle` is the turn of the box's longer side, 0 <= longAngle < 180.
    */
-  rotated: { cx: number; cy: number; w: number; h: number; angle: number };
+  rotated: { cx: number; cy: number; w: number; h: number; angle: number; longAngle: number };
   /** Centroid of the contour's area (its moments), px; the box centre for a contour without area. */
   cx: number;
   cy: number;

@@ -9,10 +9,12 @@ import { z } from 'zod';
 
 /** FLIPS: none, horizontal (mirror left-right), vertical (upside down), both (= rotate 180). */
 export const FLIPS = ['none', 'h', 'v', 'both'] as const;
+/** Flip is one of FLIPS. */
 export type Flip = (typeof FLIPS)[number];
 
 /** ROTATIONS are the clockwise turns, degrees. */
 export const ROTATIONS = [0, 90, 180, 270] as const;
+/** Rotation is one of ROTATIONS. */
 export type Rotation = (typeof ROTATIONS)[number];
 
 /** TRANSFORM_LIMITS bound the analysis width, px. */
@@ -22,6 +24,7 @@ const fraction = z.number().min(0).max(1);
 
 /** cropSchema is a box of the picture as fractions of its width and height. */
 export const cropSchema = z.strictObject({ x: fraction, y: fraction, w: fraction, h: fraction });
+/** Crop is a box of the picture, fractions. */
 export type Crop = z.infer<typeof cropSchema>;
 
 /** transformSchema validates a camera's input transform. */
@@ -31,6 +34,7 @@ export const transformSchema = z.strictObject({
   crop: cropSchema.nullable(),
   analysisWidth: z.number().int().min(TRANSFORM_LIMITS.analysisWidth[0]).max(TRANSFORM_LIMITS.analysisWidth[1]).nullable(),
 });
+/** Transform is a camera's input transform. */
 export type Transform = z.infer<typeof transformSchema>;
 
 /** DEFAULT_TRANSFORM leaves frames as they come. */

@@ -5,15 +5,19 @@
  * were ever there (a clock, a screen, a tree in the wind). Schema and types, browser-safe.
  */
 import { z } from 'zod';
-import { LIMITS, RESERVED_RANGE_NAMES } from './settings.js';
+import { RESERVED_RANGE_NAMES } from './ranges.js';
 import type { RegionTargets } from './targets.js';
 
 /** ZONE_KINDS: report inside (`include`) or cut out (`exclude`). */
 export const ZONE_KINDS = ['include', 'exclude'] as const;
+/** ZoneKind is one of ZONE_KINDS. */
 export type ZoneKind = (typeof ZONE_KINDS)[number];
 
-/** ZONE_LIMITS bound a camera's zones. */
-export const ZONE_LIMITS = { points: [3, 32], zones: 16 } as const;
+/**
+ * ZONE_LIMITS bound a camera's zones. The name length is settings.ts's LIMITS.nameLength,
+ * written here so that settings.ts may import this module without an import cycle at load.
+ */
+export const ZONE_LIMITS = { points: [3, 32], zones: 16, nameLength: 32 } as const;
 
 const fraction = z.number().min(0).max(1);
 
@@ -22,13 +26,14 @@ export const pointSchema = z.tuple([fraction, fraction], { error: 'must be [x, y
 
 /** zoneSchema validates one zone: a name, its kind and a polygon of 3..32 points. */
 export const zoneSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength),
+  name: z.string().trim().min(1, 'must not be empty').max(ZONE_LIMITS.nameLength),
   kind: z.enum(ZONE_KINDS),
   points: z
     .array(pointSchema)
     .min(ZONE_LIMITS.points[0], `a zone needs at least ${ZONE_LIMITS.points[0]} points`)
     .max(ZONE_LIMITS.points[1], `a zone may have at most ${ZONE_LIMITS.points[1]} points`),
 });
+/** Zone is one named polygon of a camera's picture. */
 export type Zone = z.infer<typeof zoneSchema>;
 
 /** zonesSchema validates a camera's zones. */

@@ -9,7 +9,7 @@ import { widenRange, type Space, type Triple } from '../../shared/settings.js';
 import { cv, type Mat } from '../cv.js';
 
 /** PICK_MARGIN is added round the sampled spread, per channel, by space. */
-export const PICK_MARGIN: Record<Space, Triple> = { hsv: [6, 40, 40], bgr: [30, 30, 30] };
+export const PICK_MARGIN: Record<Space, Triple> = { hsv: [6, 40, 40], bgr: [30, 30, 30], lab: [30, 15, 15] };
 /** A click (a box of no size) samples this many px round the point. */
 export const CLICK_BOX_PX = 7;
 /** PICK_SAMPLES is the most pixels a pick looks at. */
@@ -46,7 +46,7 @@ export function sampleBox(frame: Mat, box: Box, space: Space): Uint8Array {
     const k = Math.sqrt(PICK_SAMPLES / (w * h));
     small = roi.resize(Math.max(1, Math.floor(h * k)), Math.max(1, Math.floor(w * k)), 0, 0, cv.INTER_NEAREST);
   }
-  const region = space === 'hsv' ? small.cvtColor(cv.COLOR_BGR2HSV) : small.copy();
+  const region = space === 'hsv' ? small.cvtColor(cv.COLOR_BGR2HSV) : space === 'lab' ? small.cvtColor(cv.COLOR_BGR2Lab) : small.copy();
   const data = new Uint8Array(region.getData());
   if (small !== roi) small.release();
   roi.release();

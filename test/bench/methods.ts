@@ -75,8 +75,7 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
   const { cv, blank, onOneThread } = await import('../../server/cv.js');
   const { createSegmenter, releaseResult } = await import('../../server/segment/methods/index.js');
   const { ModelSegmenter, blobOf, labelsOf } = await import('../../server/segment/methods/model.js');
-  const { DEFAULT_SETTINGS } = await import('../../shared/settings.js');
-  const { DEFAULT_MODEL } = await import('../../shared/methods.js');
+  const { DEFAULT_MODEL, DEFAULT_COLOUR } = await import('../../shared/methods.js');
   const { modelsDir } = await import('../helpers/onnx.js');
   const count = options.frames ?? 30;
   const rounds = options.rounds ?? 3;
@@ -108,11 +107,12 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
   };
   const release = (...ms: Mat[]): void => ms.forEach((m) => m.release());
 
-  const [l1, u1] = [DEFAULT_SETTINGS.ranges[0]!.lower, DEFAULT_SETTINGS.ranges[0]!.upper];
+  const red = DEFAULT_COLOUR.ranges[0]!;
+  const [l1, u1] = [red.lower, red.upper];
   const cases: { name: string; method: Method; direct: (f: Mat) => void }[] = [
     {
       name: 'colour hsv (wrapped red)',
-      method: { kind: 'colour', space: 'hsv', ranges: DEFAULT_SETTINGS.ranges },
+      method: DEFAULT_COLOUR,
       direct: (f) => {
         const hsv = onOneThread(() => f.cvtColor(cv.COLOR_BGR2HSV));
         const m = onOneThread(() => {

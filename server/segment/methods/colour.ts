@@ -53,6 +53,7 @@ export class ColourSegmenter implements Segmenter {
     return { mask: unionMask(regions, frame.rows, frame.cols), regions };
   }
 
+  /** release forgets the ranges (the segmenter keeps no Mats). */
   release(): void {
     this.ranges = [];
   }

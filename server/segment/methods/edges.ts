@@ -42,5 +42,6 @@ export class EdgesSegmenter implements Segmenter {
     return { mask: mask.copy(), regions: [{ name: EDGES_REGION, color: regionColour(0), mask }] };
   }
 
+  /** release has nothing to free: the segmenter keeps no Mats. */
   release(): void {}
 }

@@ -1,8 +1,10 @@
 /**
- * The threshold method: one channel against a level (cv.threshold), Otsu's level for the frame,
- * or a level per neighbourhood (cv.adaptiveThreshold). Otsu's level is found from the channel's
- * histogram by OpenCV 4.6's own arithmetic (getThreshVal_Otsu), so that it can be reported;
- * the mask is then cv.threshold at that level, which is what THRESH_OTSU does inside.
+ * The threshold method: one channel against a level (cv.threshold), Otsu's level for the frame
+ * (THRESH_OTSU), or a level per neighbourhood (cv.adaptiveThreshold). The binding drops the
+ * level cv.threshold returns, so Otsu's is read back from its mask: the highest value of the
+ * channel that the level left unselected (one masked minMaxLoc, cheaper than a second
+ * histogram). Cutting at that level gives the same mask; it is OpenCV's level itself unless the
+ * grey levels between the two are absent from the frame (otsuLevelOf computes OpenCV's own).
  */
 import { THRESHOLD_REGION, regionColour, type Method, type ThresholdMethod } from '../../../shared/methods.js';
 import { cv, type Mat } from '../../cv.js';
@@ -13,7 +15,8 @@ import { checkKind, type MethodResult, type Segmenter } from './types.js';
 const FLT_EPSILON = 1.1920928955078125e-7;
 
 /**
- * otsuLevelOf returns the level Otsu's method picks for a histogram of 256 counts: the level
+ * otsuLevelOf returns the level Otsu's method picks for a histogram of 256 counts (for checks;
+ * the segmenter reads the level back from OpenCV's mask): the level
  * that maximises the between-class variance of "at or below" and "above" it, the first such
  * level on a tie, 0 for a histogram of one value (the same sums, in the same order, as
  * OpenCV 4.6's getThreshVal_Otsu).
@@ -66,8 +69,13 @@ export function thresholdChannel(channel: Mat, m: ThresholdMethod): { mask: Mat;
     case 'fixed':
       return { mask: channel.threshold(m.value, 255, type), level: m.value };
     case 'otsu': {
-      const level = otsuLevelOf(histogramOf(channel));
-      return { mask: channel.threshold(level, 255, type), level };
+      // "at or below the level" is what the mask leaves out, or what it selects when inverted
+      const below = channel.threshold(0, 255, cv.THRESH_BINARY_INV + cv.THRESH_OTSU);
+      const level = channel.minMaxLoc(below).maxVal; // 0 when nothing is at or below it (OpenCV's level then)
+      if (m.invert) return { mask: below, level };
+      const mask = below.bitwiseNot();
+      below.release();
+      return { mask, level };
     }
     case 'adaptive': {
       const method = m.adaptive.method === 'mean' ? cv.ADAPTIVE_THRESH_MEAN_C : cv.ADAPTIVE_THRESH_GAUSSIAN_C;
@@ -101,5 +109,6 @@ export class ThresholdSegmenter implements Segmenter {
     return result;
   }
 
+  /** release has nothing to free: the segmenter keeps no Mats. */
   release(): void {}
 }

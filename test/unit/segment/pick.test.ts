@@ -4,9 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cv } from '../../../server/cv.js';
-import { MotionDetector } from '../../../server/segment/motion.js';
 import { PICK_SAMPLES, proposeRange, sampleBox } from '../../../server/segment/pick.js';
-import { segmentFrame } from '../../../server/segment/segment.js';
+import { SegmentState, segmentFrame } from '../../../server/segment/segment.js';
 import { DEFAULT_SETTINGS, cloneSettings, type Settings } from '../../../shared/settings.js';
 
 describe('pick', () => {
@@ -16,8 +15,8 @@ describe('pick', () => {
     const samples = sampleBox(frame, { x: 0.5, y: 0.5, w: 0, h: 0 }, 'hsv');
     expect(samples.length).toBe(7 * 7 * 3);
     const { lower, upper } = proposeRange(samples, 'hsv');
-    const s: Settings = { ...cloneSettings(DEFAULT_SETTINGS), ranges: [{ name: 'p', color: '#ff0000', lower, upper }] };
-    const seg = segmentFrame(frame, s, new MotionDetector());
+    const s: Settings = { ...cloneSettings(DEFAULT_SETTINGS), method: { kind: 'colour', space: 'hsv', ranges: [{ name: 'p', color: '#ff0000', lower, upper }] } };
+    const seg = segmentFrame(frame, s, new SegmentState({ modelsDir: null, log: () => undefined }));
     const a = seg.analysis.ranges[0]!;
     expect(a.blobs).toBe(1); // the disc, not the background
     expect(a.top![0]!.area).toBeGreaterThan(1200);

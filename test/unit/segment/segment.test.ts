@@ -7,11 +7,11 @@ import { openReader } from '../../../server/capture/open.js';
 import { cv, onOneThread, type Mat } from '../../../server/cv.js';
 import { analyseMask } from '../../../server/segment/analysis.js';
 import { cleanMask, dropSmallBlobs } from '../../../server/segment/cleanup.js';
-import { MotionDetector } from '../../../server/segment/motion.js';
-import { segmentFrame } from '../../../server/segment/segment.js';
+import { SegmentState, segmentFrame } from '../../../server/segment/segment.js';
 import { DEFAULT_SETTINGS, cloneSettings, type Settings } from '../../../shared/settings.js';
 import { clipPath } from '../../helpers/fixtures.js';
 
+const state = (): SegmentState => new SegmentState({ modelsDir: null, log: () => undefined });
 const black = (w = 200, h = 100): Mat => new cv.Mat(h, w, cv.CV_8UC1, 0);
 const fillRect = (m: Mat, x: number, y: number, w: number, h: number, v = 255): void =>
   m.drawRectangle(new cv.Point2(x, y), new cv.Point2(x + w - 1, y + h - 1), new cv.Vec3(v, v, v), -1, cv.LINE_8);
@@ -48,9 +48,9 @@ describe('analysis', () => {
     const frame = new cv.Mat(100, 200, cv.CV_8UC3, [0, 0, 0]);
     frame.drawRectangle(new cv.Point2(10, 10), new cv.Point2(39, 39), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
     frame.drawRectangle(new cv.Point2(100, 50), new cv.Point2(109, 59), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
-    const motion = new MotionDetector();
-    const on = segmentFrame(frame, { ...cloneSettings(DEFAULT_SETTINGS), blobs: true }, motion);
-    const off = segmentFrame(frame, { ...cloneSettings(DEFAULT_SETTINGS), blobs: false }, motion);
+    const st = state();
+    const on = segmentFrame(frame, { ...cloneSettings(DEFAULT_SETTINGS), blobs: true }, st);
+    const off = segmentFrame(frame, { ...cloneSettings(DEFAULT_SETTINGS), blobs: false }, st);
     expect(on.analysis.ranges[0]).toMatchObject({ blobs: 2, top: [{ area: 900 }, { area: 100 }] });
     expect(off.analysis.ranges[0]!.blobs).toBeUndefined();
     expect(off.analysis.ranges[0]!.top).toBeUndefined();
@@ -102,8 +102,8 @@ describe('cleanup', () => {
     for (let i = 0; i < 200; i++) frame.set((i * 37) % 100, (i * 61) % 100, [0, 0, 255]); // isolated red pixels
     frame.drawRectangle(new cv.Point2(30, 30), new cv.Point2(69, 69), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
     const s: Settings = { ...cloneSettings(DEFAULT_SETTINGS), blur: 0 };
-    const sharp = segmentFrame(frame, s, new MotionDetector());
-    const blurred = segmentFrame(frame, { ...s, blur: 7 }, new MotionDetector());
+    const sharp = segmentFrame(frame, s, state());
+    const blurred = segmentFrame(frame, { ...s, blur: 7 }, state());
     expect(sharp.analysis.ranges[0]!.blobs).toBeGreaterThan(50); // specks outside the block
     expect(blurred.analysis.ranges[0]!.blobs).toBe(1);
     for (const m of [frame, sharp.mask, blurred.mask]) m.release();
@@ -113,7 +113,7 @@ describe('cleanup', () => {
 describe('motion', () => {
   it('colour AND motion isolates the one moving red box among still red boxes', async () => {
     const reader = openReader({ kind: 'file', path: clipPath('motion'), text: 'motion' }, { width: 320, height: 240, fps: 0, fourcc: null, rtspTransport: 'tcp', loop: true, openTimeoutMs: 5000, stallTimeoutMs: 5000, retry: { minMs: 500, maxMs: 30_000 }, controls: {} });
-    const motion = new MotionDetector();
+    const motion = state();
     const base = cloneSettings(DEFAULT_SETTINGS);
     const colourOnly: Settings = { ...base, open: 3, minArea: 150 };
     const colourAndMotion: Settings = { ...colourOnly, motion: { ...base.motion, mode: 'and', history: 50 } };
@@ -125,7 +125,7 @@ describe('motion', () => {
       last?.mask.release();
       last = segmentFrame(f, colourAndMotion, motion);
       if (i === 89) {
-        colour = segmentFrame(f, colourOnly, new MotionDetector());
+        colour = segmentFrame(f, colourOnly, state());
         colour.mask.release();
       }
       f.release();
