@@ -46,6 +46,7 @@ export function blank(rows: number, cols: number, type: number, value: number | 
  * threads and 6.3 ms on one.
  */
 export function onOneThread<T>(f: () => T): T {
+  if (offThread > 0) return f(); // see runOffThread: the pool must not change under work in flight
   const threads = cv.getNumThreads();
   cv.setNumThreads(1);
   try {
@@ -53,4 +54,27 @@ export function onOneThread<T>(f: () => T): T {
   } finally {
     cv.setNumThreads(threads);
   }
+}
+
+let offThread = 0;
+
+/**
+ * runOffThread runs OpenCV work that goes on off this thread (an `*Async` call on libuv's pool,
+ * such as a model's forward pass). While any is in flight, onOneThread leaves OpenCV's thread
+ * count alone: this build's parallel framework is TBB, and setNumThreads rebuilds the TBB arena
+ * that the off-thread work runs in (a forward pass racing onOneThread's calls crashed the
+ * process in a probe here). Calls made meanwhile run on the default pool, with the same results.
+ */
+export async function runOffThread<T>(start: () => Promise<T>): Promise<T> {
+  offThread++;
+  try {
+    return await start();
+  } finally {
+    offThread--;
+  }
+}
+
+/** offThreadWork counts the off-thread OpenCV calls in flight. */
+export function offThreadWork(): number {
+  return offThread;
 }

@@ -7,7 +7,7 @@
  * best (largest intersection over union) is searched for, one bound at a time. The server (a
  * PATCH that changes only the space) and the viewer (its space menu) use this same function.
  */
-import { bgrToHsv, boundingBox, channelMax, hsvBox, hsvToBgr, type ColorRange, type Space, type Triple } from './settings.js';
+import { bgrToHsv, bgrToLab, boundingBox, channelMax, hsvBox, hsvToBgr, type ColorRange, type Space, type Triple } from './settings.js';
 
 /** LEVELS: the cube is sampled at these values of each of B, G and R (every 12, and 255). */
 const LEVELS = [...Array.from({ length: 22 }, (_, i) => i * 12), 255];
@@ -16,6 +16,7 @@ interface Samples {
   n: number;
   bgr: Uint8Array;
   hsv: Uint8Array;
+  lab: Uint8Array;
 }
 let samples: Samples | null = null;
 
@@ -24,16 +25,17 @@ function cube(): Samples {
   const n = LEVELS.length ** 3;
   const bgr = new Uint8Array(n * 3);
   const hsv = new Uint8Array(n * 3);
+  const lab = new Uint8Array(n * 3);
   let k = 0;
   for (const b of LEVELS)
     for (const g of LEVELS)
       for (const r of LEVELS) {
-        const h = bgrToHsv([b, g, r]);
         bgr.set([b, g, r], k * 3);
-        hsv.set(h, k * 3);
+        hsv.set(bgrToHsv([b, g, r]), k * 3);
+        lab.set(bgrToLab([b, g, r]), k * 3);
         k++;
       }
-  samples = { n, bgr, hsv };
+  samples = { n, bgr, hsv, lab };
   return samples;
 }
 
@@ -53,9 +55,15 @@ function inBox(space: Space, box: Box, p: Uint8Array, i: number): boolean {
 }
 
 /** selection marks the sampled colours a range selects. */
+/** tableOf is the sampled colours in one space. */
+function tableOf(space: Space): Uint8Array {
+  const s = cube();
+  return space === 'hsv' ? s.hsv : space === 'lab' ? s.lab : s.bgr;
+}
+
 function selection(space: Space, box: Box): Uint8Array {
   const s = cube();
-  const table = space === 'hsv' ? s.hsv : s.bgr;
+  const table = tableOf(space);
   const sel = new Uint8Array(s.n);
   for (let k = 0; k < s.n; k++) sel[k] = inBox(space, box, table, k * 3) ? 1 : 0;
   return sel;
@@ -64,7 +72,7 @@ function selection(space: Space, box: Box): Uint8Array {
 /** iou is the intersection over union of a selection and a box, over the sampled colours. */
 function iou(sel: Uint8Array, selected: number, space: Space, box: Box): number {
   const s = cube();
-  const table = space === 'hsv' ? s.hsv : s.bgr;
+  const table = tableOf(space);
   let inter = 0;
   let inside = 0;
   for (let k = 0; k < s.n; k++) {
@@ -90,7 +98,7 @@ function inChannel(v: number, lo: number, hi: number, wraps: boolean): boolean {
  */
 function bestBox(sel: Uint8Array, to: Space): Box {
   const s = cube();
-  const table = to === 'hsv' ? s.hsv : s.bgr;
+  const table = tableOf(to);
   const pts: Triple[] = [];
   let selected = 0;
   for (let k = 0; k < s.n; k++) {
@@ -156,8 +164,12 @@ export function convertRange(range: ColorRange, from: Space, to: Space): ColorRa
   return { ...range, ...bestBox(sel, to) };
 }
 
-/** cornerBox converts a range's corners (a fallback for ranges too thin to hit a sample). */
+/** cornerBox converts a range's corners (a fallback for ranges too thin to hit a sample; Lab ranges keep their bounds, clamped). */
 function cornerBox(range: ColorRange, from: Space, to: Space): Box {
+  if (from === 'lab' || to === 'lab') {
+    const clamp = (v: number, c: number): number => Math.max(0, Math.min(channelMax(to, c), v));
+    return { lower: range.lower.map(clamp) as Triple, upper: range.upper.map(clamp) as Triple };
+  }
   const pts: Triple[] = [];
   for (const a of [range.lower[0], range.upper[0]])
     for (const b of [range.lower[1], range.upper[1]])

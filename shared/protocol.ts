@@ -8,20 +8,25 @@ import { Packr, Unpackr } from 'msgpackr';
 import { z } from 'zod';
 import { convertRange } from './convert.js';
 import {
-  DEFAULT_SETTINGS,
-  LIMITS,
-  MOTION_ALGORITHMS,
-  MOTION_MODES,
-  SPACES,
-  VIEWS,
-  completeRanges,
-  rangeNamesProblem,
-  rangeProblem,
-  type ColorRange,
-  type Settings,
-  type View,
-} from './settings.js';
+  METHOD_DEFAULTS,
+  adaptiveSchema,
+  clustersMethodSchema,
+  colourMethodSchema,
+  colourRangeSchema,
+  completeMethod,
+  edgesMethodSchema,
+  methodProblem,
+  methodSchema,
+  modelMethodSchema,
+  thresholdMethodSchema,
+  type Method,
+  type MethodKind,
+} from './methods.js';
+import { DEFAULT_SETTINGS, LIMITS, MOTION_ALGORITHMS, MOTION_MODES, SPACES, VIEWS, type ColorRange, type Settings, type Space, type View } from './settings.js';
 import type { CameraSummary, SourceStatus } from './status.js';
+import { DEFAULT_TARGET_SETTINGS, crosshairSchema, targetFiltersSchema, targetSettingsProblem, targetSettingsSchema, type RegionTargets } from './targets.js';
+import { DEFAULT_TRANSFORM, cropSchema, transformProblem, transformSchema } from './transform.js';
+import { zonesProblem, zonesSchema, type ZoneAnalysis } from './zones.js';
 
 /** PROTOCOL_VERSION changes whenever a message changes shape incompatibly. */
 export const PROTOCOL_VERSION = 2;
@@ -82,18 +87,10 @@ export class SegcamError extends Error {
 // ---------------------------------------------------------------------------------------
 // Schemas: shared by the WebSocket and the HTTP API.
 
-// bounds are checked against the range's space by rangeProblem (one error code for every bound)
-const channel = z.number().int('must be a whole number');
-const triple = z.tuple([channel, channel, channel], { error: 'must be three numbers' });
 const kernel = z.number().int().min(0).max(LIMITS.kernelMax);
 
-/** rangeInputSchema validates one range as a client writes it; the name and colour may be left out. */
-export const rangeInputSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength).optional(),
-  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #ff8800').optional(),
-  lower: triple,
-  upper: triple,
-});
+/** rangeInputSchema validates one colour range as a client writes it; the name and colour may be left out. */
+export const rangeInputSchema = colourRangeSchema;
 
 const motionSchema = z.strictObject({
   mode: z.enum(MOTION_MODES),
@@ -103,29 +100,57 @@ const motionSchema = z.strictObject({
   shadows: z.boolean(),
 });
 
-const rangesSchema = z.array(rangeInputSchema).max(LIMITS.maxRanges, `at most ${LIMITS.maxRanges} ranges are allowed`);
+const outputSchema = z.strictObject({ quality: z.number().int().min(LIMITS.quality[0]).max(LIMITS.quality[1]) });
 
-/** settingsSchema validates a whole Settings object (saved files and presets); checkSettings completes and cross-checks it. */
+/** settingsSchema validates a whole Settings object (saved files and presets, after upgradeSettings); checkSettings completes and cross-checks it. */
 export const settingsSchema = z.strictObject({
-  space: z.enum(SPACES),
-  ranges: rangesSchema,
-  quality: z.number().int().min(LIMITS.quality[0]).max(LIMITS.quality[1]),
+  method: methodSchema,
   blur: kernel,
   open: kernel,
   close: kernel,
   minArea: z.number().int().min(0).max(LIMITS.minAreaMax),
-  blobs: z.boolean().default(DEFAULT_SETTINGS.blobs), // files saved before it existed lack it
+  blobs: z.boolean(),
   motion: motionSchema,
+  targets: targetSettingsSchema,
+  zones: zonesSchema,
+  transform: transformSchema,
+  output: outputSchema,
 });
 
 /**
- * settingsPatchSchema validates a partial update; `ranges` is replaced whole, `motion` merged.
- * `blobs` is redeclared without its default: a patch that does not mention it leaves it alone.
+ * methodPatchSchema is a change of the method: its `kind` and any of its fields. The same kind
+ * merges into the current method; another kind starts from that kind's defaults.
  */
-export const settingsPatchSchema = settingsSchema
-  .partial()
-  .extend({ blobs: z.boolean().optional(), motion: motionSchema.partial().optional() })
-  .strict();
+export const methodPatchSchema = z.discriminatedUnion('kind', [
+  colourMethodSchema.partial().required({ kind: true }),
+  thresholdMethodSchema.partial().extend({ adaptive: adaptiveSchema.partial().optional() }).required({ kind: true }),
+  edgesMethodSchema.partial().required({ kind: true }),
+  clustersMethodSchema.partial().required({ kind: true }),
+  modelMethodSchema.partial().extend({ input: modelMethodSchema.shape.input.partial().optional() }).required({ kind: true }),
+]);
+
+/**
+ * settingsPatchSchema validates a partial update: `method` merged (see methodPatchSchema),
+ * `motion`, `targets` (and its `filters`), `transform` and `output` merged, `zones` replaced
+ * whole. `space`, `ranges` and `quality` are the names of version 1, still accepted: they change
+ * the colour method's space and ranges, and the output's quality.
+ */
+export const settingsPatchSchema = z.strictObject({
+  method: methodPatchSchema.optional(),
+  blur: kernel.optional(),
+  open: kernel.optional(),
+  close: kernel.optional(),
+  minArea: z.number().int().min(0).max(LIMITS.minAreaMax).optional(),
+  blobs: z.boolean().optional(),
+  motion: motionSchema.partial().optional(),
+  targets: targetSettingsSchema.partial().extend({ filters: targetFiltersSchema.partial().optional(), crosshair: crosshairSchema.optional() }).optional(),
+  zones: zonesSchema.optional(),
+  transform: transformSchema.partial().extend({ crop: cropSchema.nullable().optional() }).optional(),
+  output: outputSchema.partial().optional(),
+  space: z.enum(SPACES).optional(),
+  ranges: z.array(colourRangeSchema).max(LIMITS.maxRanges, `at most ${LIMITS.maxRanges} ranges are allowed`).optional(),
+  quality: z.number().int().min(LIMITS.quality[0]).max(LIMITS.quality[1]).optional(),
+});
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 const viewSchema = z.enum(VIEWS);
@@ -196,11 +221,32 @@ export interface RangeAnalysis {
   top?: Blob[];
 }
 
+/**
+ * MethodInfo is what the method reports about a frame: Otsu's chosen level (0..255); each
+ * cluster's index, colour (B, G, R) and coverage (%); the model's inference rate (per second)
+ * and the age of the mask in use (ms; -1 before the first); and, for the threshold and edge
+ * methods, the 256-bin histogram of their channel (counts scaled to 0..1000 of the tallest bin).
+ */
+export interface MethodInfo {
+  otsuLevel?: number;
+  clusters?: { index: number; bgr: [number, number, number]; coverage: number }[];
+  model?: { fps: number; age: number };
+  histogram?: number[];
+}
+
 /** Analysis is the per-frame result of segmentation, sent beside the JPEG. */
 export interface Analysis {
   /** Percent of the frame's pixels in the final mask. */
   coverage: number;
+  /** The method that made it. */
+  method: MethodKind;
+  /** One entry per region: a colour range, a cluster, a model class, or `threshold`, `edges`, `motion`. */
   ranges: RangeAnalysis[];
+  info?: MethodInfo;
+  /** Each region's targets, best first (while blob finding is on). */
+  targets?: RegionTargets[];
+  /** Each include zone's coverage and targets per region. */
+  zones?: ZoneAnalysis[];
 }
 
 /** TimedAnalysis is an analysis with the capture time of its frame and the settings revision it used. */
@@ -276,7 +322,7 @@ export interface PongMessage {
 export interface PickedMessage {
   type: 'picked';
   range: { lower: ColorRange['lower']; upper: ColorRange['upper'] };
-  space: Settings['space'];
+  space: Space;
   /** Pixels sampled. */
   samples: number;
 }
@@ -401,35 +447,88 @@ export function decodeClientMessage(bytes: Uint8Array): Checked<ClientMessage> {
   return validatePlain(clientMessageSchema, data, type);
 }
 
+/** mergeMethod applies a method patch: merged into the current method of the same kind, else over the new kind's defaults. */
+function mergeMethod(current: Method, patch: z.infer<typeof methodPatchSchema>): Method {
+  const base = (current.kind === patch.kind ? current : METHOD_DEFAULTS[patch.kind as MethodKind]) as unknown as Record<string, unknown>;
+  const p = patch as unknown as Record<string, unknown>;
+  const merged: Record<string, unknown> = { ...base, ...p };
+  for (const k of ['adaptive', 'input']) if (p[k] && base[k]) merged[k] = { ...(base[k] as object), ...(p[k] as object) };
+  return merged as unknown as Method;
+}
+
 /**
  * applySettingsPatch merges a validated patch into settings and checks the result as a whole.
- * A patch that changes the space without giving ranges converts the current ranges to it (the
- * same conversion the viewer uses). Returns new settings; `current` is not touched.
+ * A change of the colour space without ranges converts the current ranges to it (the same
+ * conversion the viewer uses). Returns new settings; `current` is not touched.
  */
 export function applySettingsPatch(current: Settings, patch: SettingsPatch): Checked<Settings> {
-  const space = patch.space ?? current.space;
-  const ranges = patch.ranges ?? (space === current.space ? current.ranges : current.ranges.map((r) => convertRange(r, current.space, space)));
-  return checkSettings({ ...current, ...patch, space, ranges: completeRanges(ranges), motion: { ...current.motion, ...patch.motion } });
+  let method = patch.method ? mergeMethod(current.method, patch.method) : current.method;
+  if (patch.space !== undefined || patch.ranges !== undefined) {
+    // the names of version 1: the colour method's space and ranges
+    const colour = method.kind === 'colour' ? method : { ...METHOD_DEFAULTS.colour, ranges: [] };
+    const space = patch.space ?? colour.space;
+    const ranges = patch.ranges ?? (space === colour.space ? colour.ranges : colour.ranges.map((r) => convertRange(r as ColorRange, colour.space, space)));
+    method = { ...colour, space, ranges };
+  } else if (patch.method?.kind === 'colour' && current.method.kind === 'colour' && patch.method.space && patch.method.space !== current.method.space && !patch.method.ranges) {
+    const from = current.method.space;
+    method = { ...method, ranges: current.method.ranges.map((r) => convertRange(r as ColorRange, from, patch.method!.kind === 'colour' ? patch.method!.space! : from)) } as Method;
+  }
+  const t = patch.targets;
+  return checkSettings({
+    ...current,
+    ...(patch.blur !== undefined ? { blur: patch.blur } : {}),
+    ...(patch.open !== undefined ? { open: patch.open } : {}),
+    ...(patch.close !== undefined ? { close: patch.close } : {}),
+    ...(patch.minArea !== undefined ? { minArea: patch.minArea } : {}),
+    ...(patch.blobs !== undefined ? { blobs: patch.blobs } : {}),
+    ...(patch.zones !== undefined ? { zones: patch.zones } : {}),
+    method,
+    motion: { ...current.motion, ...patch.motion },
+    targets: t ? { ...current.targets, ...t, filters: { ...current.targets.filters, ...t.filters }, crosshair: t.crosshair ?? current.targets.crosshair } : current.targets,
+    transform: { ...current.transform, ...patch.transform },
+    output: { ...current.output, ...patch.output, ...(patch.quality !== undefined ? { quality: patch.quality } : {}) },
+  });
+}
+
+/**
+ * upgradeSettings turns settings saved by earlier versions into today's shape: `space` and
+ * `ranges` become the colour method, `quality` the output's, and what did not exist yet takes
+ * its default. Anything else is left for the schema to judge.
+ */
+export function upgradeSettings(data: unknown): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data;
+  const { space, ranges, quality, ...rest } = data as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...rest };
+  if (!('method' in out) && (space !== undefined || ranges !== undefined)) out.method = { kind: 'colour', space: space ?? 'hsv', ranges: ranges ?? [] };
+  else if (space !== undefined || ranges !== undefined) Object.assign(out, { space, ranges }); // both: let the schema say so
+  if (quality !== undefined) out.output = { ...((out.output as object) ?? {}), quality };
+  out.blobs ??= DEFAULT_SETTINGS.blobs; // saved before it existed
+  out.targets ??= DEFAULT_TARGET_SETTINGS;
+  out.zones ??= [];
+  out.transform ??= DEFAULT_TRANSFORM;
+  out.output ??= DEFAULT_SETTINGS.output;
+  out.method ??= DEFAULT_SETTINGS.method;
+  return out;
 }
 
 /** SettingsInput is a settings object whose ranges may still lack names and colours. */
-export type SettingsInput = Omit<Settings, 'ranges'> & { ranges: z.infer<typeof rangeInputSchema>[] };
+export type SettingsInput = z.input<typeof settingsSchema>;
 
-/** checkSettings validates a whole settings object, completing range names and colours and checking each range against its space. */
+/** checkSettings validates a whole settings object, completing range names and colours and checking the method, targets, zones and transform. */
 export function checkSettings(input: SettingsInput | Settings): Checked<Settings> {
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: new SegcamError(ERROR_CODES.INVALID, describeZodError(parsed.error, 'settings')) };
-  const settings: Settings = { ...parsed.data, ranges: completeRanges(parsed.data.ranges) };
-  for (let i = 0; i < settings.ranges.length; i++) {
-    const r = settings.ranges[i]!;
-    const problem = rangeProblem(settings.space, r);
-    if (problem) return { ok: false, error: new SegcamError(ERROR_CODES.IMPOSSIBLE_RANGE, `ranges.${i} (${r.name}): ${problem}`) };
+  const settings = { ...parsed.data, method: completeMethod(parsed.data.method) } as Settings;
+  const problem = methodProblem(settings.method);
+  if (problem) {
+    const impossible = settings.method.kind === 'colour' && /^ranges\.\d+ .*(outside|is above)/.test(problem);
+    return { ok: false, error: new SegcamError(impossible ? ERROR_CODES.IMPOSSIBLE_RANGE : ERROR_CODES.INVALID, problem) };
   }
-  const names = rangeNamesProblem(settings.ranges);
-  if (names) return { ok: false, error: new SegcamError(ERROR_CODES.INVALID, `ranges: ${names}`) };
   if (settings.blur % 2 === 0 && settings.blur !== 0) {
     return { ok: false, error: new SegcamError(ERROR_CODES.INVALID, `blur must be 0 or an odd number of px, got ${settings.blur}`) };
   }
+  const other = targetSettingsProblem(settings.targets) ?? zonesProblem(settings.zones) ?? transformProblem(settings.transform);
+  if (other) return { ok: false, error: new SegcamError(ERROR_CODES.INVALID, other) };
   return { ok: true, value: settings };
 }
 

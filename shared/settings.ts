@@ -1,17 +1,26 @@
 /**
- * Segmentation settings: the one object every viewer tunes and every viewer sees.
- * Pure data and pure functions, imported by the server, its workers and the browser.
+ * A camera's settings: the one object every viewer of it tunes and sees. The segmentation
+ * recipe (the method, then the common stages: blur, motion, cleanup, blobs and targets) beside
+ * the camera's geometry (zones, input transform) and its output (JPEG quality), which presets
+ * leave alone. Pure data and pure functions, imported by the server, the camera processes and
+ * the browser.
  */
+import { COLOUR_CHANNEL_NAMES, COLOUR_SPACES, DEFAULT_METHOD, colourChannelMax, colourRangeProblem, type ColourSpace, type Method } from './methods.js';
+import { DEFAULT_TARGET_SETTINGS, type TargetSettings } from './targets.js';
+import { DEFAULT_TRANSFORM, type Transform } from './transform.js';
+import type { Zone } from './zones.js';
 
-/** SPACES lists the colour spaces a range can be expressed in. */
-export const SPACES = ['hsv', 'bgr'] as const;
-export type Space = (typeof SPACES)[number];
+export { RANGE_COLORS, RESERVED_RANGE_NAMES, completeRanges, rangeNamesProblem } from './ranges.js';
+
+/** SPACES lists the colour spaces a range can be expressed in (OpenCV's 8-bit HSV, BGR and Lab). */
+export const SPACES = COLOUR_SPACES;
+export type Space = ColourSpace;
 
 /** VIEWS lists what a viewer can choose to watch. `side` is original | masked side by side. */
 export const VIEWS = ['masked', 'mask', 'original', 'side'] as const;
 export type View = (typeof VIEWS)[number];
 
-/** MOTION_MODES: off, motion alone, or colour AND motion ("the red thing that moves"). */
+/** MOTION_MODES: off, motion alone, or the method's regions AND motion ("the red thing that moves"). */
 export const MOTION_MODES = ['off', 'only', 'and'] as const;
 export type MotionMode = (typeof MOTION_MODES)[number];
 
@@ -31,6 +40,9 @@ export interface ColorRange {
   upper: Triple;
 }
 
+/** RangeInput is a range as a client may write it: the name and colour may be left out. */
+export type RangeInput = Omit<ColorRange, 'name' | 'color'> & { name?: string; color?: string };
+
 /** Motion configures background subtraction. */
 export interface Motion {
   mode: MotionMode;
@@ -43,14 +55,17 @@ export interface Motion {
   shadows: boolean;
 }
 
-/** Settings is the whole segmentation configuration. */
-export interface Settings {
-  space: Space;
-  /** OR-ed together into one mask. */
-  ranges: ColorRange[];
+/** Output is how frames leave the camera: not part of the segmentation recipe. */
+export interface Output {
   /** JPEG quality, 1..100. */
   quality: number;
-  /** Gaussian blur kernel before thresholding, px (0 = off, odd otherwise). */
+}
+
+/** Settings is a camera's whole configuration. */
+export interface Settings {
+  /** What turns a frame into regions: colour ranges by default. */
+  method: Method;
+  /** Gaussian blur kernel before the method, px (0 = off, odd otherwise). */
   blur: number;
   /** Morphological open kernel, px (0 = off): removes specks. */
   open: number;
@@ -59,12 +74,29 @@ export interface Settings {
   /** Blobs smaller than this many px are dropped from the mask (0 = keep all). */
   minArea: number;
   /**
-   * Find the blobs of each range (connected components): their count, and area, box and
-   * centroid of the largest. Off leaves coverage only and saves a labelling pass over each
-   * range's mask (measured here: 3-4 ms of CPU per 1280x720 frame, 7-11 ms per 1920x1080).
+   * Find each region's blobs (connected components: their count, and area, box and centroid
+   * of the largest) and its targets (contours, filtered and sorted). Off leaves coverage only
+   * and saves a labelling pass and a contour pass over each region's mask.
    */
   blobs: boolean;
   motion: Motion;
+  /** Which shapes are a region's targets, in which order, and the crosshair they are measured from. */
+  targets: TargetSettings;
+  /** Named polygons of the picture: analysed on their own (include) or cut out (exclude). */
+  zones: Zone[];
+  /** Flip, turn, crop and analysis size, applied to every frame as it arrives. */
+  transform: Transform;
+  output: Output;
+}
+
+/** RECIPE_KEYS are the settings a preset holds: the segmentation, not the camera's geometry or output. */
+export const RECIPE_KEYS = ['method', 'blur', 'open', 'close', 'minArea', 'blobs', 'motion', 'targets'] as const;
+/** Recipe is the part of the settings a preset holds. */
+export type Recipe = Pick<Settings, (typeof RECIPE_KEYS)[number]>;
+
+/** recipeOf is the part of settings a preset holds. */
+export function recipeOf(s: Settings): Recipe {
+  return Object.fromEntries(RECIPE_KEYS.map((k) => [k, s[k]])) as Recipe;
 }
 
 /** LIMITS are the bounds every field is validated against. */
@@ -80,68 +112,26 @@ export const LIMITS = {
 } as const;
 
 /** CHANNEL_NAMES labels the three channels of each space, in OpenCV order. */
-export const CHANNEL_NAMES: Record<Space, readonly [string, string, string]> = {
-  hsv: ['H', 'S', 'V'],
-  bgr: ['B', 'G', 'R'],
-};
+export const CHANNEL_NAMES = COLOUR_CHANNEL_NAMES;
 
 /** channelMax returns the largest value channel `i` can take in `space`. */
 export function channelMax(space: Space, i: number): number {
-  return space === 'hsv' && i === 0 ? LIMITS.hueMax : LIMITS.channelMax;
+  return colourChannelMax(space, i);
 }
 
-/** RANGE_COLORS are the overlay colours given to new ranges, in turn. */
-export const RANGE_COLORS = ['#ff3b30', '#34c759', '#0a84ff', '#ffcc00', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'] as const;
-
-/**
- * RESERVED_RANGE_NAMES label other analyses: `all` is the whole mask's coverage (a metric
- * label), `motion` the motion mask's when motion is used alone.
- */
-export const RESERVED_RANGE_NAMES: readonly string[] = ['all', 'motion'];
-
-/** RangeInput is a range as a client may write it: the name and colour may be left out. */
-export type RangeInput = Omit<ColorRange, 'name' | 'color'> & { name?: string; color?: string };
-
-/**
- * completeRanges gives every range without a name the first free `rangeN` (N its position, or
- * higher) and every range without a colour the palette's colour for its position.
- */
-export function completeRanges(ranges: readonly RangeInput[]): ColorRange[] {
-  const taken = new Set(ranges.map((r) => r.name).filter((n): n is string => Boolean(n)));
-  return ranges.map((r, i) => {
-    let name = r.name;
-    if (!name) {
-      let n = i + 1;
-      while (taken.has(`range${n}`)) n++;
-      name = `range${n}`;
-      taken.add(name);
-    }
-    return { name, color: r.color ?? RANGE_COLORS[i % RANGE_COLORS.length]!, lower: [...r.lower], upper: [...r.upper] };
-  });
-}
-
-/** rangeNamesProblem says why a list of ranges cannot be told apart by name, or null. */
-export function rangeNamesProblem(ranges: readonly ColorRange[]): string | null {
-  const seen = new Set<string>();
-  for (const r of ranges) {
-    if (RESERVED_RANGE_NAMES.includes(r.name)) return `a range may not be named "${r.name}" (reserved for ${r.name === 'all' ? 'the whole mask' : 'the motion mask'})`;
-    if (seen.has(r.name)) return `two ranges are named "${r.name}"; names must differ (they key the analysis and the metrics)`;
-    seen.add(r.name);
-  }
-  return null;
-}
-
-/** DEFAULT_SETTINGS: one HSV range that selects saturated reds (hue wraps 170..10). */
+/** DEFAULT_SETTINGS: colour ranges with one HSV range of saturated reds (hue wraps 170..10). */
 export const DEFAULT_SETTINGS: Settings = {
-  space: 'hsv',
-  ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }],
-  quality: 80,
+  method: DEFAULT_METHOD,
   blur: 0,
   open: 0,
   close: 0,
   minArea: 0,
   blobs: true,
   motion: { mode: 'off', algorithm: 'mog2', history: 500, learningRate: -1, shadows: true },
+  targets: DEFAULT_TARGET_SETTINGS,
+  zones: [],
+  transform: DEFAULT_TRANSFORM,
+  output: { quality: 80 },
 };
 
 /** cloneSettings deep-copies settings (they are plain JSON data). */
@@ -154,19 +144,8 @@ export function cloneSettings(s: Settings): Settings {
  * In HSV the hue may wrap (lower > upper selects lower..179 and 0..upper);
  * every other channel needs lower <= upper.
  */
-export function rangeProblem(space: Space, range: ColorRange): string | null {
-  for (let i = 0; i < 3; i++) {
-    const max = channelMax(space, i);
-    const name = CHANNEL_NAMES[space][i];
-    for (const [which, v] of [['lower', range.lower[i]!], ['upper', range.upper[i]!]] as const) {
-      if (v < 0 || v > max) return `${which} ${name} is ${v}, outside 0..${max}`;
-    }
-    const wraps = space === 'hsv' && i === 0;
-    if (!wraps && range.lower[i]! > range.upper[i]!) {
-      return `lower ${name} (${range.lower[i]}) is above upper ${name} (${range.upper[i]})`;
-    }
-  }
-  return null;
+export function rangeProblem(space: Space, range: Pick<ColorRange, 'lower' | 'upper'>): string | null {
+  return colourRangeProblem(space, range);
 }
 
 /** hueWraps tells whether an HSV range's hue wraps round through 0. */
@@ -190,6 +169,22 @@ export function bgrToHsv([b, g, r]: Triple): Triple {
   }
   const s = max === 0 ? 0 : (255 * d) / max;
   return [Math.round(h / 2) % 180, Math.round(s), max];
+}
+
+/**
+ * bgrToLab converts one 8-bit BGR pixel as cv.cvtColor(COLOR_BGR2Lab) does: sRGB gamma undone,
+ * XYZ under D65, CIE L*a*b*, then L scaled to 0..255 and a, b offset by 128.
+ */
+export function bgrToLab([b, g, r]: Triple): Triple {
+  const lin = (v: number): number => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const [R, G, B] = [lin(r / 255), lin(g / 255), lin(b / 255)];
+  const X = (0.412453 * R + 0.35758 * G + 0.180423 * B) / 0.950456;
+  const Y = 0.212671 * R + 0.71516 * G + 0.072169 * B;
+  const Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / 1.088754;
+  const f = (t: number): number => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
+  const L = Y > 0.008856 ? 116 * Math.cbrt(Y) - 16 : 903.3 * Y;
+  const clamp = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
+  return [clamp((L * 255) / 100), clamp(500 * (f(X) - f(Y)) + 128), clamp(200 * (f(Y) - f(Z)) + 128)];
 }
 
 /** hsvToBgr converts one 8-bit HSV pixel (H in 0..179) to BGR. */

@@ -8,7 +8,7 @@
  * the analysis goes out.
  */
 import { REASONS, type SourceStatus } from '../../shared/status.js';
-import type { Settings, View } from '../../shared/settings.js';
+import type { Settings, Space, View } from '../../shared/settings.js';
 import { CaptureLoop, type CaptureSink } from '../capture/capture.js';
 import { OpenFailure, openSource } from '../capture/open.js';
 import { drawPlaceholder } from '../capture/placeholder.js';
@@ -17,9 +17,8 @@ import { StatusOwner } from '../capture/status.js';
 import type { CameraConfig } from '../config/config.js';
 import { cv, type Mat } from '../cv.js';
 import { encodeJpeg } from '../encode.js';
-import { MotionDetector } from '../segment/motion.js';
 import { proposeRange, sampleBox } from '../segment/pick.js';
-import { segmentFrame } from '../segment/segment.js';
+import { SegmentState, segmentFrame } from '../segment/segment.js';
 import { ViewRenderer } from '../segment/views.js';
 import type { FrontLink } from './link.js';
 import type { CameraCommand, CameraStart, CameraStats, EncodedFrame } from './messages.js';
@@ -46,7 +45,7 @@ export class CameraPipeline {
   private lastOriginal: Mat | null = null;
   private stopping = false;
   private readonly counters = { dropped: 0, processed: 0, encodes: 0, reconnectsBefore: 0, capturedBefore: 0 };
-  private readonly motion = new MotionDetector();
+  private readonly segmentation: SegmentState;
   private readonly renderer = new ViewRenderer();
   private readonly status: StatusOwner;
   private capture: CaptureLoop;
@@ -61,6 +60,7 @@ export class CameraPipeline {
     this.settings = start.settings;
     this.revision = start.revision;
     this.views = start.views;
+    this.segmentation = new SegmentState({ modelsDir: start.camera.modelsDir, log: (message) => link.event({ type: 'log', level: 'warn', message }) });
     const source = redactSource(start.camera.source.text);
     this.status = new StatusOwner({ state: 'starting', reason: REASONS.STARTING, source, kind: sourceKind(start.camera.source) }, (status) => link.event({ type: 'status', status }));
     this.sink = {
@@ -94,7 +94,7 @@ export class CameraPipeline {
       case 'settings':
         this.settings = cmd.settings;
         this.revision = cmd.revision;
-        if (this.settings.motion.mode === 'off') this.motion.reset();
+        if (this.settings.motion.mode === 'off') this.segmentation.motion.reset();
         break;
       case 'views':
         this.views = cmd.views;
@@ -129,6 +129,7 @@ export class CameraPipeline {
     this.lastOriginal?.release();
     this.lastOriginal = null;
     this.renderer.release();
+    this.segmentation.release();
   }
 
   /** sendRestartingPlaceholder gives the front the picture it shows while this process is down. */
@@ -191,7 +192,8 @@ export class CameraPipeline {
   private process(taken: Taken): void {
     const { frame } = taken;
     let mask: Mat | null = null;
-    let kept = false; // the frame becomes lastOriginal once it has been used
+    let picture: Mat | null = null;
+    let kept = false; // the picture becomes lastOriginal once it has been used
     try {
       if (!this.busy() || this.stopping) return;
       const views = this.views;
@@ -202,31 +204,51 @@ export class CameraPipeline {
       const t0 = performance.now();
       const settings = this.settings;
       const rev = this.revision;
-      const seg = segmentFrame(frame, settings, this.motion);
+      let seg;
+      try {
+        seg = segmentFrame(frame, settings, this.segmentation);
+      } catch (e) {
+        // a method that cannot run (a model file gone, say) is reported, not fatal: the frame is dropped
+        this.reportSegmentFailure(e as Error);
+        return;
+      }
       mask = seg.mask;
+      picture = seg.picture;
       const seq = this.seq++;
       this.lastOriginal?.release();
-      this.lastOriginal = frame;
+      this.lastOriginal = picture;
       kept = true;
       this.counters.processed++;
       if (!views.length) {
         this.link.event({ type: 'analysis', analysis: { ...seg.analysis, ts: taken.ts, rev } });
         return;
       }
-      const images = views.map((view) => ({ view, image: this.renderer.render(view, frame, seg.mask, seq) }));
+      const shown = picture;
+      const images = views.map((view) => ({ view, image: this.renderer.render(view, shown, seg.mask, seq) }));
       const t1 = performance.now();
-      const jpegs = images.map(({ view, image }) => ({ view, jpeg: encodeJpeg(image, settings.quality), width: image.cols, height: image.rows }));
+      const jpegs = images.map(({ view, image }) => ({ view, jpeg: encodeJpeg(image, settings.output.quality), width: image.cols, height: image.rows }));
       this.send({ seq, ts: taken.ts, rev, placeholder: false, jpegs, analysis: seg.analysis, encodes: jpegs.length }, taken.offeredAt, t0, t1);
     } finally {
       mask?.release();
-      if (!kept) frame.release();
+      if (picture && picture !== frame) frame.release(); // the picture (transformed) is what is kept
+      else if (!kept) frame.release();
+      if (!kept && picture && picture !== frame) picture.release();
     }
+  }
+
+  private lastFailure = '';
+  /** reportSegmentFailure logs a failing method once per distinct problem. */
+  private reportSegmentFailure(e: Error): void {
+    const message = `segmentation failed: ${e.message}`;
+    if (message === this.lastFailure) return;
+    this.lastFailure = message;
+    this.link.event({ type: 'log', level: 'error', message });
   }
 
   /** encodePlaceholder: a placeholder is the same picture in every view, encoded once. */
   private encodePlaceholder({ frame, ts, offeredAt }: Taken, views: View[]): void {
     const t0 = performance.now();
-    const jpeg = encodeJpeg(frame, this.settings.quality);
+    const jpeg = encodeJpeg(frame, this.settings.output.quality);
     const jpegs = views.map((view) => ({ view, jpeg, width: frame.cols, height: frame.rows }));
     this.send({ seq: this.seq++, ts, rev: this.revision, placeholder: true, jpegs, analysis: null, encodes: 1 }, offeredAt, t0, t0);
   }
@@ -236,7 +258,7 @@ export class CameraPipeline {
     this.link.frame({ type: 'frame', ...f, timings: { wait: t0 - offeredAt, segment: t1 - t0, encode: performance.now() - t1 } });
   }
 
-  private pick(id: number, box: Parameters<typeof sampleBox>[1], space: Settings['space']): void {
+  private pick(id: number, box: Parameters<typeof sampleBox>[1], space: Space): void {
     if (!this.lastOriginal) {
       this.link.event({ type: 'picked', id, ok: false, error: 'no camera frame to sample yet' });
       return;
@@ -277,7 +299,7 @@ export class CameraPipeline {
     this.camera.source = opened.spec;
     // the new loop claims the status before the old one stops: the old one's last words are never heard
     this.capture = new CaptureLoop(opened.spec, this.camera.capture, this.sink, this.status.claim(), opened.reader);
-    this.motion.reset();
+    this.segmentation.motion.reset();
     void old.stop().then(() => {
       this.counters.capturedBefore += old.captured;
       this.counters.reconnectsBefore += old.reconnects;

@@ -3,7 +3,8 @@
  * options and one CameraConfig per camera. Everything is checked here, before anything starts.
  */
 import { CAMERA_NAME, DEFAULT_CAMERA } from '../../shared/status.js';
-import { checkSettings, type SettingsPatch } from '../../shared/protocol.js';
+import { join } from 'node:path';
+import { applySettingsPatch, type SettingsPatch } from '../../shared/protocol.js';
 import { DEFAULT_SETTINGS, type RangeInput, type Triple } from '../../shared/settings.js';
 import type { CameraControls } from '../capture/controls.js';
 import { fileProblem, parseSource, SourceSpecError, type SourceSpec } from '../capture/source.js';
@@ -34,6 +35,8 @@ export interface CameraConfig {
   capture: CaptureConfig;
   /** watched: segment only while someone watches; always: also for metrics, status and events */
   analyse: 'watched' | 'always';
+  /** where the model method's ONNX files are (a model is named by its file name, never a path) */
+  modelsDir: string | null;
 }
 
 /** TokenOptions are the flags that decide the tokens (resolved at start, see control/tokens.ts). */
@@ -127,7 +130,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const add = (name: string, sourceText: string, where: string, entry?: CameraFileEntry): void => {
     if (!CAMERA_NAME.test(name)) throw new ConfigError(`${where}: camera name "${name}" must be 1-32 of a-z, 0-9, _ and -, starting with a letter or digit.`);
     if (cameras.some((c) => c.name === name)) throw new ConfigError(`${where}: there is already a camera named "${name}".`);
-    cameras.push({ name, source: parseSourceOption(sourceText, where), capture: captureOf(v, entry), analyse: entry?.analyse ?? v.analyse });
+    cameras.push({ name, source: parseSourceOption(sourceText, where), capture: captureOf(v, entry), analyse: entry?.analyse ?? v.analyse, modelsDir: v['models-dir'] ?? join(v['data-dir']!, 'models') });
   };
   if (v.config) for (const { name, entry } of readConfigFile(v.config)) add(name, entry.source, `${v.config}: cameras.${name}.source`, entry);
   for (const c of v.camera) {
@@ -151,8 +154,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       ...(given.has('range') ? { ranges: v.range.map(parseRange) as SettingsPatch['ranges'] } : {}),
     };
     // check the patch on the defaults now, so that a bad --range stops the start
-    const space = settingsPatch.space ?? DEFAULT_SETTINGS.space;
-    const checked = checkSettings({ ...DEFAULT_SETTINGS, space, ranges: settingsPatch.ranges ?? (space === DEFAULT_SETTINGS.space ? DEFAULT_SETTINGS.ranges : []) });
+    const checked = applySettingsPatch(DEFAULT_SETTINGS, settingsPatch);
     if (!checked.ok) throw new ConfigError(`--range: ${checked.error.message.replace(/^ranges\.(\d+) /, (_, i: string) => `range ${Number(i) + 1} `)}.`);
   }
 

@@ -127,6 +127,7 @@ export const FLAGS = {
   }),
   'max-viewers': num('N', 64, 1, 10_000, 'most simultaneous viewers over all cameras (WebSocket and MJPEG)'),
   'max-buffered': num('KiB', 512, 16, 1_048_576, "bytes a viewer that does not acknowledge frames may have queued before it skips frames"),
+  'models-dir': text('D', null, 'where the model method finds its ONNX files (default: DATA_DIR/models)'),
   'data-dir': { ...text('D', DEFAULT_DATA_DIR, 'where the token, settings and presets are kept'), shown: '$XDG_CONFIG_HOME/segcam or ~/.config/segcam' } as FlagSpec<string | null>,
   quiet: bool(false, 'log warnings and errors only'),
   version: bool(false, 'print the version and exit', true),

@@ -4,8 +4,8 @@
  * checks the role, applies the change, and lets the settings store (settings) or the `presets`
  * callback (the preset list) tell every viewer.
  */
-import { ERROR_CODES, SegcamError, checkSettings, type PickedMessage, type Role, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
-import type { Settings } from '../../shared/settings.js';
+import { ERROR_CODES, SegcamError, checkSettings, upgradeSettings, type PickedMessage, type Role, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
+import { recipeOf, type Recipe, type Settings } from '../../shared/settings.js';
 import type { ControlReport, SourceStatus } from '../../shared/status.js';
 import type { CameraControls } from '../capture/controls.js';
 import { fileProblem, parseSource, redactSource, SourceSpecError } from '../capture/source.js';
@@ -63,7 +63,9 @@ export class Control {
 
   /** pick proposes a range round a box of the newest original frame (any role may ask: it changes nothing). */
   async pick(box: Box): Promise<PickedMessage> {
-    const space = this.settings.space;
+    const method = this.settings.method;
+    if (method.kind !== 'colour') throw new SegcamError(ERROR_CODES.INVALID, `a pick proposes a colour range; the method is ${method.kind} (switch it to colour ranges first)`);
+    const space = method.space;
     const { lower, upper, samples } = await this.camera.pick(box, space);
     return { type: 'picked', range: { lower, upper }, space, samples };
   }
@@ -89,24 +91,26 @@ export class Control {
   /** loadPreset makes a preset the current settings, for everyone. */
   async loadPreset(name: string, caller: Caller): Promise<Settings> {
     requireControl(caller, 'load presets');
-    const settings = await this.camera.presets.load(name);
-    const result = this.camera.store.replace(settings, caller.id);
+    // the recipe only: the camera keeps its zones, transform and output
+    const preset = await this.camera.presets.load(name);
+    const result = this.camera.store.replace({ ...this.settings, ...recipeOf(preset) }, caller.id);
     if (!result.ok) throw result.error;
     await this.announce();
     return result.value;
   }
 
   /** importPreset stores a settings object under a name (it does not apply it). */
-  async importPreset(name: string, settings: SettingsInput, caller: Caller): Promise<void> {
+  async importPreset(name: string, settings: unknown, caller: Caller): Promise<void> {
     requireControl(caller, 'import presets');
-    const checked = checkSettings(settings);
+    const checked = checkSettings(upgradeSettings(settings) as SettingsInput);
     if (!checked.ok) throw checked.error;
     await this.camera.presets.save(name, checked.value);
     await this.announce();
   }
 
-  exportPreset(name: string): Promise<Settings> {
-    return this.camera.presets.read(name);
+  /** exportPreset is a preset's recipe, as it is stored. */
+  async exportPreset(name: string): Promise<Recipe> {
+    return recipeOf(await this.camera.presets.read(name));
   }
 
   async renamePreset(name: string, to: string, caller: Caller): Promise<void> {

@@ -8,7 +8,7 @@
 import { link, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ERROR_CODES, SegcamError, presetNameSchema } from '../../shared/protocol.js';
-import type { Settings } from '../../shared/settings.js';
+import { recipeOf, type Settings } from '../../shared/settings.js';
 import { SettingsFileError, removeStaleTemps, syncDir, writeFileAtomic } from './file.js';
 import { loadSettingsFile } from './store.js';
 
@@ -62,7 +62,8 @@ export class PresetStore {
       if (!names.includes(name) && names.length >= MAX_PRESETS) {
         throw new SegcamError(ERROR_CODES.TOO_MANY, `there are ${names.length} presets, the most a camera keeps; delete some first`);
       }
-      await writeFileAtomic(path, `${JSON.stringify(settings, null, 2)}\n`);
+      // a preset is the segmentation recipe: not the camera's zones, transform or output
+      await writeFileAtomic(path, `${JSON.stringify(recipeOf(settings), null, 2)}\n`);
       this.active = name;
     });
   }

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { applySettingsPatch, checkSettings, sameSettings, type Checked, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
+import { applySettingsPatch, checkSettings, sameSettings, upgradeSettings, type Checked, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
 import { cloneSettings, type Settings } from '../../shared/settings.js';
 import type { Logger } from '../log.js';
 import { SettingsFileError, lineOf, parseJsonText, readTextFile, writeFileAtomic } from './file.js';
@@ -28,7 +28,8 @@ export interface Change {
 export async function loadSettingsFile(path: string): Promise<Settings | null> {
   const text = await readTextFile(path);
   if (text === null) return null;
-  const data = parseJsonText(path, text);
+  // files of earlier versions (space, ranges and quality at the top) load as the colour method
+  const data = upgradeSettings(parseJsonText(path, text));
   const checked = checkSettings(data as SettingsInput);
   if (!checked.ok) {
     // the field the message names: its path's last part that is a name ("settings.motion.mode" → "mode")

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ERROR_CODES, SegcamError, applySettingsPatch, pack } from '../../shared/protocol.js';
-import { DEFAULT_SETTINGS, type Settings } from '../../shared/settings.js';
+import { DEFAULT_SETTINGS, recipeOf, type Settings } from '../../shared/settings.js';
 import { DEFAULT_CAMERA } from '../../shared/status.js';
 import type { CameraConfig, Config } from '../config/config.js';
 import { ConfigError } from '../config/flags.js';
@@ -59,7 +59,8 @@ async function initialSettings(config: Config, presets: PresetStore, dir: string
   let base = await loadSettingsFile(join(dir, SETTINGS_FILE));
   if (config.preset) {
     try {
-      base = await presets.load(config.preset);
+      // the preset's recipe over the camera's own zones, transform and output
+      base = { ...(base ?? DEFAULT_SETTINGS), ...recipeOf(await presets.load(config.preset)) };
     } catch (e) {
       if (!(e instanceof SegcamError && e.code === ERROR_CODES.NOT_FOUND)) throw e;
       if (config.cameras.length === 1) throw new ConfigError(`--preset: camera ${name} has no preset named "${config.preset}" (in ${presets.dir}).`);

@@ -8,7 +8,7 @@
  */
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { ERROR_CODES, SegcamError, presetNameSchema, settingsPatchSchema, settingsSchema, validatePlain, type CamerasResponse } from '../../shared/protocol.js';
+import { ERROR_CODES, SegcamError, presetNameSchema, settingsPatchSchema, validatePlain, type CamerasResponse } from '../../shared/protocol.js';
 import { VIEWS, type View } from '../../shared/settings.js';
 import { CONTROLS } from '../capture/controls.js';
 import type { Control } from '../control/control.js';
@@ -162,7 +162,7 @@ export function cameraRouter(s: Services): Router {
     .get(async (req, res) => void res.json(await control(req).exportPreset(presetName(req))))
     .put(json, async (req, res) => {
       // import: the body is a whole settings object, as exported
-      await control(req).importPreset(presetName(req), body(settingsSchema, req, 'preset'), caller(req));
+      await control(req).importPreset(presetName(req), body(z.record(z.string(), z.unknown()), req, 'preset'), caller(req));
       res.status(201).json(await control(req).listPresets());
     })
     .patch(json, async (req, res) => {

@@ -96,7 +96,7 @@ async function stages(file: string, frames: number) {
     t[name] = (t[name] ?? 0) + performance.now() - a;
     return r;
   };
-  const range = DEFAULT_SETTINGS.ranges[0]!;
+  const range = (DEFAULT_SETTINGS.method as import('../../shared/methods.js').ColourMethod).ranges[0]! as import('../../shared/settings.js').ColorRange;
   let dst: ReturnType<typeof blank> | null = null;
   for (let i = 0; i < frames; i++) {
     let frame = time('read (decode)', () => cap.read());

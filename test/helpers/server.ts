@@ -7,11 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CameraSummary } from '../../shared/status.js';
+import { ROOT } from './root.js';
 
-/** ROOT is the project folder. */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT };
 export const MAIN = `${ROOT}dist/server/main.js`;
 
 export interface ServerHandle {

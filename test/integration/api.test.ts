@@ -16,6 +16,7 @@ import { FIXTURES, clipPath, makeClip } from '../helpers/fixtures.js';
 import { decode } from '../helpers/images.js';
 import { authHeaders, jsonHeaders, removeTempDirs, runCli, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 import { connectViewer } from '../helpers/viewer.js';
+import { colourOf } from '../helpers/settings.js';
 
 const run = promisify(execFile);
 afterAll(removeTempDirs);
@@ -129,7 +130,7 @@ describe('errors and settings over the API', () => {
 
   it('ranges without a name or colour get them; duplicate and reserved names are refused', async () => {
     const ok = await (await patch({ ranges: [{ lower: [0, 100, 100], upper: [10, 255, 255] }, { lower: [40, 100, 100], upper: [80, 255, 255] }] })).json();
-    expect(ok.settings.ranges.map((r: { name: string; color: string }) => [r.name, r.color])).toEqual([
+    expect(ok.settings.method.ranges.map((r: { name: string; color: string }) => [r.name, r.color])).toEqual([
       ['range1', '#ff3b30'],
       ['range2', '#34c759'],
     ]);
@@ -141,11 +142,11 @@ describe('errors and settings over the API', () => {
     await patch({ space: 'hsv', ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }] });
     const v = await connectViewer(s);
     const before = await v.nextFrame((f) => !f.placeholder && f.analysis!.ranges[0]?.name === 'red');
-    const told = v.next((m): m is SettingsMessage => m.type === 'settings' && m.settings.space === 'bgr');
+    const told = v.next((m): m is SettingsMessage => m.type === 'settings' && colourOf(m.settings).space === 'bgr');
     const res = await patch({ space: 'bgr' });
     expect(res.status).toBe(200);
     const msg = await told;
-    expect(msg.settings.ranges[0]).toMatchObject({ name: 'red' });
+    expect(colourOf(msg.settings).ranges[0]).toMatchObject({ name: 'red' });
     const after = await v.nextFrame((f) => !f.placeholder && f.rev >= msg.revision);
     // the red disc is still what is selected: about the same coverage
     expect(after.analysis!.coverage).toBeGreaterThan(before.analysis!.coverage * 0.5);
@@ -169,15 +170,15 @@ describe('settings at start', () => {
     const dataDir = tempDir();
     const a = await startServer({ args: ['--source', 'demo', '--space', 'bgr'], dataDir });
     const sa = (await (await fetch(`${a.base}/api/settings`, { headers: authHeaders(a) })).json()).settings;
-    expect(sa.space).toBe('bgr');
-    expect(sa.ranges[0]).toMatchObject({ name: 'red' });
-    expect(sa.ranges[0].upper[2]).toBe(255);
+    expect(sa.method.space).toBe('bgr');
+    expect(sa.method.ranges[0]).toMatchObject({ name: 'red' });
+    expect(sa.method.ranges[0].upper[2]).toBe(255);
     await fetch(`${a.base}/api/settings`, { method: 'PATCH', headers: jsonHeaders(a), body: JSON.stringify({ space: 'hsv', ranges: [{ name: 'ball', lower: [5, 120, 120], upper: [20, 255, 255] }], blur: 5 }) });
     await fetch(`${a.base}/api/presets/day/save`, { method: 'POST', headers: jsonHeaders(a) });
     await a.stop();
     const b = await startServer({ args: ['--source', 'demo', '--preset', 'day', '--quality', '50'], dataDir });
     const sb = (await (await fetch(`${b.base}/api/settings`, { headers: authHeaders(b) })).json()).settings;
-    expect(sb).toMatchObject({ quality: 50, blur: 5, ranges: [{ name: 'ball' }] });
+    expect(sb).toMatchObject({ output: { quality: 50 }, blur: 5, method: { ranges: [{ name: 'ball' }] } });
     expect(await (await fetch(`${b.base}/api/presets`, { headers: authHeaders(b) })).json()).toMatchObject({ active: 'day' });
     await b.stop();
     const missing = await runCli(['--source', 'demo', '--no-auth', '--port', '0', '--data-dir', dataDir, '--preset', 'night']);

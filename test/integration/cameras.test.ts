@@ -91,18 +91,18 @@ describe('three cameras at once', () => {
     const b = later(await connectViewer(s, { camera: 'file' }), 'close');
     const bMark = b.mark();
     a.send({ type: 'set', settings: { quality: 41, blur: 3 } });
-    await a.next((m) => m.type === 'settings' && m.settings.quality === 41);
+    await a.next((m) => m.type === 'settings' && m.settings.output.quality === 41);
     const demo = await (await fetch(`${s.base}/cam/demo/api/settings`, { headers: authHeaders(s) })).json();
     const file = await (await fetch(`${s.base}/cam/file/api/settings`, { headers: authHeaders(s) })).json();
-    expect(demo).toMatchObject({ camera: 'demo', settings: { quality: 41, blur: 3 } });
-    expect(file).toMatchObject({ camera: 'file', settings: { quality: 80, blur: 0 } });
+    expect(demo).toMatchObject({ camera: 'demo', settings: { output: { quality: 41 }, blur: 3 } });
+    expect(file).toMatchObject({ camera: 'file', settings: { output: { quality: 80 }, blur: 0 } });
     await new Promise((r) => setTimeout(r, 300));
     expect(b.messages.slice(bMark).some((m) => m.type === 'settings')).toBe(false); // the file camera's viewer heard nothing
     const saved = await fetch(`${s.base}/cam/demo/api/presets/blurred/save`, { method: 'POST', headers: jsonHeaders(s) });
     expect(saved.status).toBe(201);
     expect(await (await fetch(`${s.base}/cam/demo/api/presets`, { headers: authHeaders(s) })).json()).toMatchObject({ names: ['blurred'] });
     expect(await (await fetch(`${s.base}/cam/file/api/presets`, { headers: authHeaders(s) })).json()).toEqual({ names: [] });
-    expect(readFileSync(`${s.dataDir}/cameras/demo/presets/blurred.json`, 'utf8')).toMatch(/"quality": 41/);
+    expect(readFileSync(`${s.dataDir}/cameras/demo/presets/blurred.json`, 'utf8')).toMatch(/"blur": 3/);
     // the frames of the demo camera are made with the new revision
     const f = await a.nextFrame((x) => !x.placeholder && x.rev >= demo.revision);
     expect(f.rev).toBe(demo.revision);

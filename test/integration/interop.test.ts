@@ -69,7 +69,7 @@ describe('interoperability', () => {
     const res = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ ranges: [] }) });
     expect(res.status).toBe(200);
     const msg = await broadcast;
-    expect(msg).toMatchObject({ by: 0, settings: { ranges: [] } });
+    expect(msg).toMatchObject({ by: 0, settings: { method: { kind: 'colour', ranges: [] } } });
     await v.nextFrame((f) => f.analysis?.coverage === 0);
     const bad = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ quality: 0 }) });
     expect(bad.status).toBe(400);

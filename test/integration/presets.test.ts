@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PresetsMessage, SettingsMessage } from '../../shared/protocol.js';
 import { removeTempDirs, startServer, tempDir } from '../helpers/server.js';
 import { connectViewer } from '../helpers/viewer.js';
+import { colourOf } from '../helpers/settings.js';
 
 const BALL = { name: 'ball', color: '#ff8800', lower: [5, 120, 120] as [number, number, number], upper: [20, 255, 255] as [number, number, number] };
 
@@ -30,18 +31,19 @@ describe('presets', () => {
       // change the live settings, then b loads the preset: a and c follow
       const mc = c.mark();
       a.send({ type: 'set', settings: { ranges: [], open: 0 } });
-      await c.next((m) => m.type === 'settings' && (m as SettingsMessage).settings.ranges.length === 0, 10_000, mc);
+      await c.next((m) => m.type === 'settings' && colourOf((m as SettingsMessage).settings).ranges.length === 0, 10_000, mc);
       const marks = [a.mark(), c.mark()];
       b.send({ type: 'preset-load', name: 'ball' });
       for (const [i, v] of [a, c].entries()) {
-        const m = (await v.next((x) => x.type === 'settings' && (x as SettingsMessage).settings.ranges.length === 1, 10_000, marks[i])) as SettingsMessage;
-        expect(m.settings).toMatchObject({ ranges: [BALL], open: 3, minArea: 50 });
+        const m = (await v.next((x) => x.type === 'settings' && colourOf((x as SettingsMessage).settings).ranges.length === 1, 10_000, marks[i])) as SettingsMessage;
+        expect(m.settings).toMatchObject({ method: { ranges: [BALL] }, open: 3, minArea: 50 });
         expect(m.by).toBeGreaterThan(0);
       }
       // export over HTTP, import under another name, load it
       const exported = await (await fetch(`${s.base}/api/presets/ball`, { headers: h })).json();
-      expect(exported.ranges).toEqual([BALL]);
-      exported.ranges[0].name = 'tape';
+      expect(exported.method.ranges).toEqual([BALL]);
+      expect(exported.output).toBeUndefined(); // a preset is the recipe: not the output, zones or transform
+      exported.method.ranges[0].name = 'tape';
       const imp = await fetch(`${s.base}/api/presets/tape`, { method: 'PUT', headers: h, body: JSON.stringify(exported) });
       expect(imp.status).toBe(201);
       expect((await imp.json()).names).toEqual(['ball', 'tape']);
@@ -49,8 +51,8 @@ describe('presets', () => {
       expect(bad.status).toBe(400);
       const ma = a.mark();
       const load = await fetch(`${s.base}/api/presets/tape/load`, { method: 'POST', headers: h });
-      expect((await load.json()).settings.ranges[0].name).toBe('tape');
-      await a.next((m) => m.type === 'settings' && (m as SettingsMessage).settings.ranges[0]?.name === 'tape', 10_000, ma);
+      expect((await load.json()).settings.method.ranges[0].name).toBe('tape');
+      await a.next((m) => m.type === 'settings' && colourOf((m as SettingsMessage).settings).ranges[0]?.name === 'tape', 10_000, ma);
       // rename and delete
       a.send({ type: 'preset-rename', name: 'tape', to: 'tape-blue' });
       await a.next((m) => m.type === 'presets' && m.names.includes('tape-blue'));
@@ -69,16 +71,16 @@ describe('presets', () => {
   it('restores the last settings after a restart, and --preset loads one at start', async () => {
     const s = await startServer({ args: ['--source', 'demo'], dataDir: tempDir() });
     const h = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: h, body: JSON.stringify({ ranges: [BALL], quality: 61 }) });
+    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: h, body: JSON.stringify({ ranges: [BALL], blur: 3 }) });
     await fetch(`${s.base}/api/presets/keep/save`, { method: 'POST', headers: h });
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: h, body: JSON.stringify({ quality: 62 }) });
+    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: h, body: JSON.stringify({ blur: 5, quality: 62 }) });
     await s.stop();
     const again = await startServer({ args: ['--source', 'demo'], dataDir: s.dataDir });
     const got = await (await fetch(`${again.base}/api/settings`, { headers: h })).json();
-    expect(got.settings).toMatchObject({ quality: 62, ranges: [BALL] });
+    expect(got.settings).toMatchObject({ blur: 5, output: { quality: 62 }, method: { ranges: [BALL] } });
     await again.stop();
     const withPreset = await startServer({ args: ['--source', 'demo', '--preset', 'keep'], dataDir: s.dataDir });
-    expect((await (await fetch(`${withPreset.base}/api/settings`, { headers: h })).json()).settings.quality).toBe(61);
+    expect((await (await fetch(`${withPreset.base}/api/settings`, { headers: h })).json()).settings).toMatchObject({ blur: 3, output: { quality: 62 } }); // the preset's recipe, the camera's output
     await withPreset.stop();
     const { runCli } = await import('../helpers/server.js');
     const missing = await runCli(['--source', 'demo', '--no-auth', '--port', '0', '--data-dir', s.dataDir, '--preset', 'nope']);
@@ -98,11 +100,11 @@ describe('presets', () => {
       v.send({ type: 'preset-load', name: 'broken' });
       const err = await v.next((m) => m.type === 'error');
       expect(err).toMatchObject({ code: 'INVALID', ref: 'preset-load' });
-      if (err.type === 'error') expect(err.message).toMatch(/^preset "broken" is broken \(broken\.json:3:\d+: not valid JSON/);
+      if (err.type === 'error') expect(err.message).toMatch(/^preset "broken" is broken \(broken\.json:\d+:\d+: not valid JSON/);
       if (err.type === 'error') expect(err.message).not.toContain(s.dataDir); // the server's folders are not the client's business
       expect(readFileSync(file, 'utf8')).toBe(text);
       const live = await (await fetch(`${s.base}/api/settings`, { headers: h })).json();
-      expect(live.settings.space).toBe('hsv'); // nothing changed
+      expect(live.settings.method.space).toBe('hsv'); // nothing changed
     } finally {
       await s.stop();
     }

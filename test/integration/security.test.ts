@@ -48,7 +48,7 @@ describe('access rules', () => {
     expect(await v.next((m) => m.type === 'error' && m.ref === 'source')).toMatchObject({ code: 'FORBIDDEN' });
     const patch = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${VIEW_TOKEN}`, 'content-type': 'application/json' }, body: '{"quality":10}' });
     expect(patch.status).toBe(403);
-    expect((await (await fetch(`${s.base}/api/settings`, auth(s.token!))).json()).settings.quality).not.toBe(10);
+    expect((await (await fetch(`${s.base}/api/settings`, auth(s.token!))).json()).settings.output.quality).not.toBe(10);
     v.close();
   });
 
@@ -236,17 +236,17 @@ describe('durable settings', () => {
     // and the server starts from it
     const s = await startServer({ args: ['--source', 'demo'], dataDir });
     const got = await (await fetch(`${s.base}/api/settings`, { headers: { authorization: `Bearer ${s.token}` } })).json();
-    expect(got.settings.ranges[0].name).toMatch(/^r\d+$/);
+    expect(got.settings.method.ranges[0].name).toMatch(/^r\d+$/);
     await s.stop();
   });
 
   it('a broken settings file is a clear error naming file and line, and is left untouched', async () => {
     const s = await startServer({ args: ['--source', 'demo'], dataDir: tempDir() });
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: '{"quality":42}' });
+    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: '{"quality":42,"blur":3}' });
     await s.stop();
     const file = join(s.dataDir, 'cameras', 'main', 'settings.json');
     const text = readFileSync(file, 'utf8');
-    const broken = text.replace('"quality": 42,', '"quality": 42,,');
+    const broken = text.replace('"blur": 3,', '"blur": 3,,');
     writeFileSync(file, broken);
     const r = await runCli(['--source', 'demo', '--no-auth', '--port', '0', '--data-dir', s.dataDir]);
     expect(r.code).toBe(1);
@@ -258,7 +258,7 @@ describe('durable settings', () => {
     writeFileSync(file, text.replace('"quality": 42', '"quality": 420'));
     const r2 = await runCli(['--source', 'demo', '--no-auth', '--port', '0', '--data-dir', s.dataDir]);
     expect(r2.code).toBe(1);
-    expect(r2.stderr).toMatch(/settings\.json:\d+: quality must be at most 100/);
+    expect(r2.stderr).toMatch(/settings\.json:\d+: output\.quality must be at most 100/);
   });
 });
 
@@ -320,7 +320,7 @@ describe('who may ask: Host names and cross-site requests', () => {
       expect(patch.status).toBe(421);
       const ws = await wsRefusal(`ws://127.0.0.1:${srv.port}/ws${srv.token ? `?token=${srv.token}` : ''}`, { host: 'rebind.attacker.example' });
       expect(ws.status).toBe(421);
-      expect(JSON.parse((await raw(srv, 'GET', '/api/settings', { host: `localhost:${srv.port}`, ...authHeaders(srv) })).body).settings.quality).toBe(80);
+      expect(JSON.parse((await raw(srv, 'GET', '/api/settings', { host: `localhost:${srv.port}`, ...authHeaders(srv) })).body).settings.output.quality).toBe(80);
     }
     expect((await raw(s, 'GET', '/api/status', { host: 'cam.example.org', ...authHeaders(s) })).status).toBe(200); // --allow-host
   });

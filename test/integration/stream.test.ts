@@ -9,6 +9,7 @@ import { clipPath } from '../helpers/fixtures.js';
 import { decode, fractionOf } from '../helpers/images.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, wsRefusal } from '../helpers/viewer.js';
+import { colourOf } from '../helpers/settings.js';
 
 describe('demo source to WebSocket viewers', () => {
   let server: ServerHandle;
@@ -48,8 +49,9 @@ describe('demo source to WebSocket viewers', () => {
     const hello = a.messages.find((m) => m.type === 'hello')!;
     if (hello.type !== 'hello') throw new Error();
     const s = hello.settings;
-    const hsv = toSpace(original, s.space);
-    const expected = rangeMask(hsv, s.space, s.ranges[0]!);
+    const colour = colourOf(s);
+    const hsv = toSpace(original, colour.space);
+    const expected = rangeMask(hsv, colour.space, colour.ranges[0]!);
     let agree = 0;
     const e = expected.getData();
     const g = got.getData();
@@ -70,7 +72,7 @@ describe('demo source to WebSocket viewers', () => {
     const settingsAtB = b.next((m): m is SettingsMessage => m.type === 'settings');
     a.send({ type: 'set', settings: { ranges: [] }, id: 7 });
     const s = await settingsAtB;
-    expect(s.settings.ranges).toEqual([]);
+    expect(colourOf(s.settings).ranges).toEqual([]);
     expect(s.by).toBeGreaterThan(0);
     const after = await b.nextFrame((f) => f.seq > before.seq + 2);
     expect(after.analysis!.coverage).toBe(0);
@@ -96,7 +98,7 @@ describe('demo source to WebSocket viewers', () => {
     expect(Number(await blobGauge())).toBeGreaterThan(0);
     a.send({ type: 'set', settings: { blobs: false } });
     const s = await b.next((m): m is SettingsMessage => m.type === 'settings');
-    expect(s.settings).toMatchObject({ blobs: false, ranges: [{ name: 'red' }] });
+    expect(s.settings).toMatchObject({ blobs: false, method: { ranges: [{ name: 'red' }] } });
     const off = await b.nextFrame((f) => f.seq > on.seq + 2 && !f.placeholder);
     expect(off.analysis!.ranges[0]).toEqual({ name: 'red', color: '#ff3b30', coverage: expect.any(Number) });
     expect(off.analysis!.coverage).toBeGreaterThan(0); // the disc is still measured

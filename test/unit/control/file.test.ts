@@ -26,7 +26,7 @@ describe('settings files', () => {
     const dir = tempDir();
     const file = join(dir, 'settings.json');
     writeFileSync(file, '{\n  "space": "hsv",\n  "ranges": [],\n  "quality": 420,\n  "blur": 0, "open": 0, "close": 0, "minArea": 0,\n  "motion": {"mode": "off", "algorithm": "mog2", "history": 500, "learningRate": -1, "shadows": true}\n}\n');
-    await expect(loadSettingsFile(file)).rejects.toThrow(/settings\.json:4: quality must be at most 100$/);
+    await expect(loadSettingsFile(file)).rejects.toThrow(/settings\.json:4: output\.quality must be at most 100$/);
   });
 
   it('writeFileAtomic replaces a file in one step, with mode 0600', async () => {

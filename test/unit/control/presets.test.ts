@@ -14,15 +14,15 @@ afterAll(removeTempDirs);
 describe('PresetStore', () => {
   it('two concurrent renames onto one name: one succeeds, the other is a conflict, no preset is lost', async () => {
     const store = new PresetStore(tempDir());
-    await store.save('a', { ...DEFAULT_SETTINGS, quality: 11 });
-    await store.save('b', { ...DEFAULT_SETTINGS, quality: 22 });
+    await store.save('a', { ...DEFAULT_SETTINGS, blur: 11 });
+    await store.save('b', { ...DEFAULT_SETTINGS, blur: 21 });
     const results = await Promise.allSettled([store.rename('a', 'c'), store.rename('b', 'c')]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
     const names = await store.list();
     expect(names).toHaveLength(2);
-    const qualities = await Promise.all(names.map(async (n) => (await store.read(n)).quality));
-    expect(qualities.sort()).toEqual([11, 22]);
+    const qualities = await Promise.all(names.map(async (n) => (await store.read(n)).blur));
+    expect(qualities.sort((a, b) => a - b)).toEqual([11, 21]);
   });
 
   it('a rename never replaces an existing preset, and a missing one is NOT_FOUND', async () => {
@@ -40,7 +40,7 @@ describe('PresetStore', () => {
     mkdirSync(join(dir, 'presets'), { recursive: true });
     for (let i = 0; i < MAX_PRESETS; i++) writeFileSync(join(dir, 'presets', `p${i}.json`), JSON.stringify(DEFAULT_SETTINGS));
     await expect(store.save('one-more', DEFAULT_SETTINGS)).rejects.toMatchObject({ code: 'TOO_MANY' });
-    await expect(store.save('p3', { ...DEFAULT_SETTINGS, quality: 3 })).resolves.toBeUndefined();
+    await expect(store.save('p3', { ...DEFAULT_SETTINGS, blur: 3 })).resolves.toBeUndefined();
   });
 
   it('names that are not plain file names are refused; `..` is not stored as `...json`', async () => {

@@ -20,12 +20,12 @@ describe('SettingsStore', () => {
     store.on('change', (c) => seen.push(c.revision));
     expect(store.update({ quality: 50 }, 0).ok).toBe(true);
     expect(store.update({ quality: 50 }, 0).ok).toBe(true); // accepted, but nothing to tell
-    expect(store.update({ ranges: DEFAULT_SETTINGS.ranges }, 0).ok).toBe(true);
+    expect(store.update({ method: DEFAULT_SETTINGS.method }, 0).ok).toBe(true);
     expect(store.revision).toBe(2);
     expect(seen).toEqual([2]);
     const bad = store.update({ quality: 0 }, 0);
     expect(bad.ok).toBe(false);
-    expect(store.current.quality).toBe(50);
+    expect(store.current.output.quality).toBe(50);
   });
 
   it('saves a burst of changes in a few writes, the newest last', async () => {
@@ -33,7 +33,7 @@ describe('SettingsStore', () => {
     const store = new SettingsStore(DEFAULT_SETTINGS, dir, log);
     for (let q = 1; q <= 100; q++) store.update({ quality: q }, 0);
     await store.flush();
-    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')).quality).toBe(100);
-    expect((await loadSettingsFile(join(dir, 'settings.json')))!.quality).toBe(100);
+    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')).output.quality).toBe(100);
+    expect((await loadSettingsFile(join(dir, 'settings.json')))!.output.quality).toBe(100);
   });
 });

@@ -13,11 +13,13 @@ import {
   decodeClientMessage,
   pack,
   sameSettings,
+  upgradeSettings,
   unpackServerMessage,
   type ClientMessage,
   type FrameMessage,
 } from '../../../shared/protocol.js';
 import { DEFAULT_SETTINGS } from '../../../shared/settings.js';
+import { colourOf } from '../../helpers/settings.js';
 
 const range = { name: 'ball', color: '#ff8800', lower: [5, 100, 100], upper: [20, 255, 255] };
 const GOOD: ClientMessage[] = [
@@ -117,7 +119,7 @@ describe('protocol', () => {
 
   it('ranges without a name or colour get them; duplicate and reserved names are refused', () => {
     const ok = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ lower: [0, 0, 0], upper: [10, 255, 255] }, { lower: [20, 0, 0], upper: [30, 255, 255] }] });
-    expect(ok.ok && ok.value.ranges.map((r) => [r.name, r.color])).toEqual([
+    expect(ok.ok && colourOf(ok.value).ranges.map((r) => [r.name, r.color])).toEqual([
       ['range1', '#ff3b30'],
       ['range2', '#34c759'],
     ]);
@@ -130,7 +132,7 @@ describe('protocol', () => {
     const bgr = applySettingsPatch(DEFAULT_SETTINGS, { space: 'bgr' });
     expect(bgr.ok).toBe(true);
     if (!bgr.ok) return;
-    const red = bgr.value.ranges[0]!;
+    const red = colourOf(bgr.value).ranges[0]!;
     expect(red.name).toBe('red');
     expect(red.lower[2]).toBeGreaterThan(red.upper[0]); // a red box: more red than blue
     expect(red.upper[2]).toBe(255);
@@ -145,7 +147,7 @@ describe('protocol', () => {
 
   it('sameSettings tells a change that changes nothing', () => {
     expect(sameSettings(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS })).toBe(true);
-    const same = applySettingsPatch(DEFAULT_SETTINGS, { quality: DEFAULT_SETTINGS.quality });
+    const same = applySettingsPatch(DEFAULT_SETTINGS, { quality: DEFAULT_SETTINGS.output.quality });
     expect(same.ok && sameSettings(DEFAULT_SETTINGS, same.value)).toBe(true);
     const other = applySettingsPatch(DEFAULT_SETTINGS, { quality: 50 });
     expect(other.ok && sameSettings(DEFAULT_SETTINGS, other.value)).toBe(false);
@@ -156,9 +158,9 @@ describe('protocol', () => {
     expect(decoded.ok && decoded.value.type === 'set' && 'blobs' in decoded.value.settings).toBe(false);
     const off = { ...DEFAULT_SETTINGS, blobs: false };
     const patched = applySettingsPatch(off, decoded.ok && decoded.value.type === 'set' ? decoded.value.settings : {});
-    expect(patched).toMatchObject({ ok: true, value: { quality: 50, blobs: false } });
+    expect(patched).toMatchObject({ ok: true, value: { output: { quality: 50 }, blobs: false } });
     const { blobs: _, ...older } = DEFAULT_SETTINGS;
-    expect(checkSettings(older as typeof DEFAULT_SETTINGS)).toMatchObject({ ok: true, value: { blobs: true } });
+    expect(checkSettings(upgradeSettings(older) as typeof DEFAULT_SETTINGS)).toMatchObject({ ok: true, value: { blobs: true } });
     expect(checkSettings({ ...DEFAULT_SETTINGS, blobs: 1 as never })).toMatchObject({ ok: false, error: { message: /blobs/ } });
   });
 
@@ -209,5 +211,35 @@ describe('protocol', () => {
         { numRuns: 10000 },
       );
     });
+  });
+});
+
+describe('settings of every method, and of earlier versions', () => {
+  it('a settings file of version 1 (space, ranges, quality at the top) loads as the colour method, unchanged', () => {
+    const v1 = { space: 'bgr', ranges: [{ name: 'tape', color: '#00ff00', lower: [0, 100, 0], upper: [80, 255, 80] }], quality: 61, blur: 3, open: 0, close: 0, minArea: 0, motion: DEFAULT_SETTINGS.motion };
+    const c = checkSettings(upgradeSettings(v1) as never);
+    expect(c).toMatchObject({ ok: true, value: { method: { kind: 'colour', space: 'bgr', ranges: [{ name: 'tape', lower: [0, 100, 0] }] }, output: { quality: 61 }, blur: 3, blobs: true, zones: [], transform: { flip: 'none' } } });
+  });
+
+  it('a method patch merges into the same kind, and starts another kind from its defaults', () => {
+    const t = applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'threshold', mode: 'fixed', value: 90 } });
+    expect(t).toMatchObject({ ok: true, value: { method: { kind: 'threshold', mode: 'fixed', value: 90, channel: 'gray', invert: false } } });
+    if (!t.ok) return;
+    const t2 = applySettingsPatch(t.value, { method: { kind: 'threshold', adaptive: { blockSize: 15 } } });
+    expect(t2).toMatchObject({ ok: true, value: { method: { kind: 'threshold', value: 90, adaptive: { blockSize: 15, method: 'gaussian' } } } });
+    expect(applySettingsPatch(t.value, { method: { kind: 'threshold', adaptive: { blockSize: 16 } } })).toMatchObject({ ok: false, error: { message: 'adaptive block size must be odd, got 16 px' } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'edges', low: 200, high: 100 } })).toMatchObject({ ok: false, error: { code: 'INVALID', message: /low edge level/ } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'clusters', k: 3, foreground: [3] } })).toMatchObject({ ok: false, error: { message: /cluster 3 does not exist/ } });
+    // the names of version 1 still change the colour method
+    const back = applySettingsPatch(t.value, { ranges: [{ lower: [0, 0, 0], upper: [10, 255, 255] }] });
+    expect(back).toMatchObject({ ok: true, value: { method: { kind: 'colour', space: 'hsv', ranges: [{ name: 'range1' }] } } });
+  });
+
+  it('targets, zones and transform are merged, replaced and checked', () => {
+    const z = applySettingsPatch(DEFAULT_SETTINGS, { zones: [{ name: 'door', kind: 'include', points: [[0, 0], [0.5, 0], [0.5, 0.5]] }], targets: { max: 2, filters: { minArea: 50 } }, transform: { flip: 'h' } });
+    expect(z).toMatchObject({ ok: true, value: { zones: [{ name: 'door' }], targets: { max: 2, sort: 'largest', filters: { minArea: 50, maxPercent: 100 } }, transform: { flip: 'h', rotate: 0 } } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { zones: [{ name: 'flat', kind: 'include', points: [[0, 0], [0.5, 0.5], [1, 1]] }] })).toMatchObject({ ok: false, error: { message: /encloses no area/ } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { transform: { crop: { x: 0.5, y: 0, w: 0.8, h: 1 } } })).toMatchObject({ ok: false, error: { message: /inside the picture/ } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { targets: { filters: { minArea: 100, maxArea: 10 } } })).toMatchObject({ ok: false, error: { message: /minimum target area/ } });
   });
 });
