@@ -26,10 +26,11 @@ export const MAX_RULES = 32;
 export const MAX_HOLD_S = 3600;
 
 /**
- * RULE_METRICS: `coverage` is percent of the frame's pixels; `count` is a number of things
- * (today the blobs of a range, which need `settings.blobs`; later targets of a class or in a zone).
+ * RULE_METRICS: `coverage` is percent of the frame's pixels (of the zone's, in a zone); `count` is a number of things
+ * (the targets of a region, or its blobs, which need blob finding on; the targets in a zone).
  */
 export const RULE_METRICS = ['coverage', 'count'] as const;
+/** RuleMetric is one of RULE_METRICS. */
 export type RuleMetric = (typeof RULE_METRICS)[number];
 
 /**
@@ -37,6 +38,7 @@ export type RuleMetric = (typeof RULE_METRICS)[number];
  * (value > 0) and `absent` (value is 0).
  */
 export const RULE_OPS = ['above', 'below', 'at_least', 'present', 'absent'] as const;
+/** RuleOp is one of RULE_OPS. */
 export type RuleOp = (typeof RULE_OPS)[number];
 
 /** RuleOnOff is a rule's state: on while its condition holds (known to hold), off otherwise. */
@@ -45,11 +47,15 @@ export type RuleOnOff = 'on' | 'off';
 const label = z.string().trim().min(1, 'must not be empty').max(32);
 
 /**
- * subjectSchema: what a rule measures. Nothing named is the whole mask; `range` is one colour
- * range by name. `zone` and `class` are accepted for the analyses that will carry them; until
- * then a rule naming them is unmeasurable (and therefore off).
+ * subjectSchema: what a rule measures. Nothing named is the whole mask; `range` is one region
+ * by name (a colour range, a cluster, or `threshold`, `edges`, `motion`), `class` one of a
+ * model's foreground classes (a region too, under the class's name); `zone` one include zone,
+ * the whole of it or (with a range or class) that region inside it.
  */
-export const subjectSchema = z.strictObject({ range: label.optional(), zone: label.optional(), class: label.optional() });
+export const subjectSchema = z
+  .strictObject({ range: label.optional(), zone: label.optional(), class: label.optional() })
+  .refine((s) => s.range === undefined || s.class === undefined, 'names a range or a class, not both (both are regions)');
+/** Subject is what one rule measures (see subjectSchema). */
 export type Subject = z.infer<typeof subjectSchema>;
 
 const ruleFields = {
@@ -108,7 +114,8 @@ export function ruleProblem(r: Rule, given: { value: boolean }): string | null {
   if (r.metric === 'coverage' && r.value > 100) return `value is a percentage of the frame and must be at most 100, got ${r.value}`;
   if (r.metric === 'count' && !Number.isInteger(r.value)) return `value counts things and must be a whole number, got ${r.value}`;
   // a band that reaches past the end of the scale would hold the rule on for ever
-  if ((r.op === 'above' || r.op === 'at_least') && r.hysteresis > 0 && r.hysteresis >= r.value) return `hysteresis (${r.hysteresis}) must be below the value (${r.value}), or the rule could never turn off`;
+  if ((r.op === 'above' || r.op === 'at_least') && r.hysteresis > 0 && r.hysteresis >= r.value)
+    return `hysteresis (${r.hysteresis}) must be below the value (${r.value}), or the rule could never turn off`;
   if (r.op === 'below' && r.metric === 'coverage' && r.value + r.hysteresis > 100) return `value + hysteresis must be at most 100 %, or the rule could never turn off`;
   if (r.op === 'below' && r.value === 0) return 'below 0 can never hold (use absent)';
   return null;
@@ -142,25 +149,23 @@ const uniqueNames = (rules: Rule[], ctx: z.RefinementCtx): void => {
 export const rulesSchema = z.array(ruleSchema).max(MAX_RULES, `at most ${MAX_RULES} rules are allowed`).superRefine(uniqueNames);
 
 /** rulesMapSchema validates a camera's rules as the config file may write them: a map from name to rule. */
-export const rulesMapSchema = z
-  .record(z.string().regex(RULE_NAME, 'must be 1-32 of a-z, 0-9, _ and -, starting with a letter or digit'), ruleBodySchema)
-  .transform((map, ctx) => {
-    const out: Rule[] = [];
-    for (const [name, body] of Object.entries(map)) {
-      const rule = completeRule(name, body);
-      const problem = ruleProblem(rule, { value: body.value !== undefined });
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: `must be a rule that can work: ${problem}`, path: [name], input: body });
-        return z.NEVER;
-      }
-      out.push(rule);
-    }
-    if (out.length > MAX_RULES) {
-      ctx.addIssue({ code: 'custom', message: `at most ${MAX_RULES} rules are allowed`, input: map });
+export const rulesMapSchema = z.record(z.string().regex(RULE_NAME, 'must be 1-32 of a-z, 0-9, _ and -, starting with a letter or digit'), ruleBodySchema).transform((map, ctx) => {
+  const out: Rule[] = [];
+  for (const [name, body] of Object.entries(map)) {
+    const rule = completeRule(name, body);
+    const problem = ruleProblem(rule, { value: body.value !== undefined });
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: `must be a rule that can work: ${problem}`, path: [name], input: body });
       return z.NEVER;
     }
-    return out;
-  });
+    out.push(rule);
+  }
+  if (out.length > MAX_RULES) {
+    ctx.addIssue({ code: 'custom', message: `at most ${MAX_RULES} rules are allowed`, input: map });
+    return z.NEVER;
+  }
+  return out;
+});
 
 /** rulesInputSchema takes either form. */
 export const rulesInputSchema = z.union([rulesSchema, rulesMapSchema]);
@@ -182,24 +187,40 @@ export function sameRule(a: Rule, b: Rule): boolean {
 
 /**
  * measure returns the value of a subject's metric in an analysis, or null when the analysis
- * does not measure it (a range of that name does not exist, blob finding is off, or the
- * subject names a zone or class, which analyses do not carry yet). Extend it here when
- * analyses gain zones, classes and targets: resolve the subject to its part of the analysis,
- * then read the metric from that part.
+ * does not measure it (no region or zone of that name, or no count: targets and blobs are
+ * found only while blob finding is on). This is the one place that knows where a subject's
+ * value lives: resolve the subject to its part of the analysis, then read the metric there.
+ *
+ * A count is the region's targets (after the target filters, at most the targets' `max`) when
+ * the analysis has them, else its blobs. The whole mask's count, and a zone's without a
+ * region, are its regions' added up (a thing where two regions overlap counts twice), and so
+ * is a zone's coverage without a region.
  */
 export function measure(a: Analysis, subject: Subject, metric: RuleMetric): number | null {
-  if (subject.zone !== undefined || subject.class !== undefined) return null;
-  if (subject.range !== undefined) {
-    const r = a.ranges.find((x) => x.name === subject.range);
+  const region = subject.range ?? subject.class;
+  if (subject.zone !== undefined) {
+    const zone = a.zones?.find((z) => z.name === subject.zone);
+    if (!zone) return null;
+    const parts = region === undefined ? zone.regions : zone.regions.filter((r) => r.name === region);
+    if (!parts.length) return region === undefined ? 0 : null;
+    return parts.reduce((sum, r) => sum + (metric === 'coverage' ? r.coverage : r.targets.length), 0);
+  }
+  const count = (name: string): number | null => {
+    const t = a.targets?.find((x) => x.name === name);
+    if (t) return t.targets.length;
+    return a.ranges.find((x) => x.name === name)?.blobs ?? null;
+  };
+  if (region !== undefined) {
+    const r = a.ranges.find((x) => x.name === region);
     if (!r) return null;
-    return metric === 'coverage' ? r.coverage : (r.blobs ?? null);
+    return metric === 'coverage' ? r.coverage : count(region);
   }
   if (metric === 'coverage') return a.coverage;
-  // the whole mask's count is the ranges' blobs added up (a blob where two ranges overlap counts twice)
   let n = 0;
   for (const r of a.ranges) {
-    if (r.blobs === undefined) return null;
-    n += r.blobs;
+    const c = count(r.name);
+    if (c === null) return null;
+    n += c;
   }
   return n;
 }
@@ -222,6 +243,7 @@ export interface RuleState {
 
 /** CHANGE_REASONS: why a rule's state changed. */
 export const CHANGE_REASONS = ['condition', 'unmeasurable', 'disabled', 'changed', 'removed', 'stale'] as const;
+/** ChangeReason is one of CHANGE_REASONS. */
 export type ChangeReason = (typeof CHANGE_REASONS)[number];
 
 /** RuleChange is one change of a rule's state: the event every output publishes. */
@@ -235,6 +257,6 @@ export interface RuleChange {
   /** the measured value at the change (null: not measured) */
   value: number | null;
   reason: ChangeReason;
-  /** the analysis of the frame that changed it, null when no frame did */
+  /** the analysis of the frame that changed it (without the method's histogram), null when no frame did */
   analysis: TimedAnalysis | null;
 }

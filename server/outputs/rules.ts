@@ -59,6 +59,16 @@ function wants(r: Rule, on: boolean, v: number | null): boolean {
   }
 }
 
+/**
+ * eventAnalysis is the analysis a change carries: all of it but the method's histogram, a tuning
+ * aid for the viewer that would weigh on every kept event and every payload sent.
+ */
+function eventAnalysis(a: TimedAnalysis): TimedAnalysis {
+  if (!a.info?.histogram) return a;
+  const { histogram: _, ...info } = a.info;
+  return { ...a, info };
+}
+
 /** RuleEngine holds one camera's rules and their states. */
 export class RuleEngine {
   private entries: Entry[] = [];
@@ -190,7 +200,7 @@ export class RuleEngine {
   }
 
   private change(e: Entry, to: RuleOnOff, time: number, reason: ChangeReason, analysis: TimedAnalysis | null): RuleChange {
-    const c: RuleChange = { camera: this.camera, rule: e.rule.name, state: to, previous: e.state, time, value: e.value, reason, analysis };
+    const c: RuleChange = { camera: this.camera, rule: e.rule.name, state: to, previous: e.state, time, value: e.value, reason, analysis: analysis && eventAnalysis(analysis) };
     e.state = to;
     e.since = time;
     e.pending = null;

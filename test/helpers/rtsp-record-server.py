@@ -2,7 +2,8 @@
 """A test RTSP server in RECORD mode: Debian's GStreamer RTSP server, taking an H.264 stream that a
 client publishes (ANNOUNCE/RECORD) and writing it, as received, to an MPEG-TS file per session
 (mpegtsmux: ffprobe reads the file without a clean end, so a publisher that vanishes leaves a
-readable file). Each decoded frame's top-left luma byte is watched, so that a test can time
+readable file; the muxer starts writing about a second into a session, so a session shorter
+than that may leave an empty file). Each decoded frame's top-left luma byte is watched, so that a test can time
 when a picture change it published arrives here (end-to-end delay).
 
 usage: rtsp-record-server.py PORT PATH OUT_PREFIX
@@ -32,7 +33,7 @@ factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
 # one branch writes what arrives (no re-encoding); the other decodes it only to watch one pixel
 factory.set_launch(
     "( rtph264depay name=depay0 ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! tee name=t "
-    "t. ! queue ! mpegtsmux ! filesink name=out sync=false "
+    "t. ! queue ! mpegtsmux ! filesink name=out sync=false buffer-mode=unbuffered "
     "t. ! queue leaky=downstream max-size-buffers=5 ! avdec_h264 max-errors=-1 ! videoconvert ! video/x-raw,format=I420 ! fakesink name=probe sync=false )"
 )
 factory.set_latency(0)
