@@ -1,41 +1,43 @@
 /**
- * The tuning panel: colour space, ranges (add, remove, name, colour, two-handled sliders per
- * channel, and what each range finds), JPEG quality, cleanup and motion. Edits go out while
+ * The tuning panel: the method (a picker, and the panel of the chosen method: see methods/),
+ * cleanup, motion, targets, zones, the input transform, and output. Edits go out while
  * dragging, throttled to one update per frame interval; edits from other viewers move the
- * controls at once. Undo and redo step through this viewer's own changes, and undo sends back
- * only the fields its step changed, so it never wipes out what someone else changed since.
+ * controls at once. The local copy of the settings follows every change the way the server
+ * applies it (patch.ts), and what goes out is the difference it makes, in today's keys.
+ * Undo and redo step through this viewer's own changes, and undo sends back only the fields its
+ * step changed (the method as a whole), so it never wipes out what someone else changed since.
  */
-import { convertRange } from '../shared/convert.js';
+import { METHOD_KINDS, type MethodKind } from '../shared/methods.js';
 import type { Analysis, SettingsPatch } from '../shared/protocol.js';
-import { CHANNEL_NAMES, LIMITS, MOTION_ALGORITHMS, MOTION_MODES, RANGE_COLORS, channelMax, cloneSettings, type ColorRange, type Settings, type Space } from '../shared/settings.js';
-import { byId, el } from './dom.js';
-import { channelTrack, dualSlider, type DualSlider } from './slider.js';
+import { DEFAULT_SETTINGS, LIMITS, cloneSettings, type ColorRange, type MotionAlgorithm, type MotionMode, type Settings } from '../shared/settings.js';
+import { byId } from './dom.js';
+import { ClustersPanel } from './methods/clusters.js';
+import { ColourPanel } from './methods/colour.js';
+import { EdgesPanel } from './methods/edges.js';
+import { ModelPanel } from './methods/model.js';
+import { clampInt, odd, type MethodPanel, type PanelContext } from './methods/panel.js';
+import { ThresholdPanel } from './methods/threshold.js';
+import { applyPatch, diff, isEmpty, mergePatch } from './patch.js';
+import type { SectionContext } from './section.js';
+import { TargetsSection } from './targets.js';
+import { TransformSection } from './transform.js';
+import { ZonesSection } from './zones.js';
+
+export { diff } from './patch.js';
 
 const HISTORY = 50;
 type Step = { undo: SettingsPatch; redo: SettingsPatch };
 
-/** diff is the patch that turns `from` into `to`, field by field (motion: only the changed parts). */
-export function diff(from: Settings, to: Settings): SettingsPatch {
-  const patch: Record<string, unknown> = {};
-  for (const k of Object.keys(to) as (keyof Settings)[]) {
-    if (k === 'motion') {
-      const m: Record<string, unknown> = {};
-      for (const mk of Object.keys(to.motion) as (keyof Settings['motion'])[]) if (from.motion[mk] !== to.motion[mk]) m[mk] = to.motion[mk];
-      if (Object.keys(m).length) patch.motion = m;
-    } else if (JSON.stringify(from[k]) !== JSON.stringify(to[k])) patch[k] = structuredClone(to[k]);
-  }
-  // a space change converts the ranges: undo must restore both together
-  if ('space' in patch && !('ranges' in patch)) patch.ranges = structuredClone(to.ranges);
-  return patch as SettingsPatch;
-}
+/** PictureTool is what a click on the picture does besides picking: set the crosshair, or draw a zone. */
+export type PictureTool = 'crosshair' | 'zone';
 
 export class Controls {
   private settings: Settings | null = null;
-  private sliders: DualSlider[][] = [];
-  private found: HTMLElement[] = [];
-  private structureKey = '';
-  /** index of the range a pick fills */
-  activeRange = 0;
+  /** the newest settings the server sent (what a refused change falls back to) */
+  private server: Settings | null = null;
+  private readonly panels = new Map<MethodKind, MethodPanel>();
+  private panel: MethodPanel | null = null;
+  private lastAnalysis: Analysis | undefined;
   private undoStack: Step[] = [];
   private redoStack: Step[] = [];
   private lastCommitted: Settings | null = null;
@@ -46,19 +48,69 @@ export class Controls {
   minIntervalMs = 33;
   private readOnlyRole = false;
   private connected = false;
+  /** what the targets' and zones' buttons ask of the picture (set by main.ts) */
+  onTool: (tool: PictureTool) => void = () => {};
+  readonly targets: TargetsSection;
+  readonly zones: ZonesSection;
+  readonly transform: TransformSection;
+  private readonly section: SectionContext;
+  private readonly panelContext: PanelContext;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly send: (patch: SettingsPatch) => void,
+    private readonly toast: (text: string) => void = () => {},
   ) {
-    root.addEventListener('focusin', (e) => {
-      const card = (e.target as HTMLElement).closest<HTMLElement>('.range');
-      if (card) this.setActive(Number(card.dataset.index));
-    });
+    const self = this;
+    this.section = {
+      settings: () => this.settings ?? DEFAULT_SETTINGS,
+      update: (patch, commit) => this.update(patch, commit),
+      get readOnly() {
+        return self.readOnly;
+      },
+      toast: (t) => this.toast(t),
+    };
+    this.panelContext = {
+      method: () => (this.settings ?? DEFAULT_SETTINGS).method,
+      update: (method, commit) => this.update({ method }, commit),
+      get readOnly() {
+        return self.readOnly;
+      },
+      toast: (t) => this.toast(t),
+    };
+    this.targets = new TargetsSection(this.section, () => this.onTool('crosshair'));
+    this.zones = new ZonesSection(this.section, () => this.onTool('zone'));
+    this.transform = new TransformSection(this.section);
+    byId('targets-body').append(this.targets.element);
+    byId('zones-body').append(this.zones.element);
+    byId('transform-body').append(this.transform.element);
   }
 
   get current(): Settings | null {
     return this.settings;
+  }
+
+  /** ranges are the colour method's ranges (none while another method is in use). */
+  get ranges(): ColorRange[] {
+    const m = this.settings?.method;
+    return m?.kind === 'colour' ? (m.ranges as ColorRange[]) : [];
+  }
+
+  /** the method panel showing now */
+  get methodPanel(): MethodPanel | null {
+    return this.panel;
+  }
+
+  /** index of the range a pick fills (the highlighted range card) */
+  get activeRange(): number {
+    return this.colourPanel().activeRange;
+  }
+  set activeRange(i: number) {
+    this.colourPanel().activeRange = i;
+  }
+
+  private colourPanel(): ColourPanel {
+    return this.panelFor('colour') as ColourPanel;
   }
 
   /** readOnly: nothing can be changed from here (a view-only token, or no connection). */
@@ -71,16 +123,32 @@ export class Controls {
     if (this.readOnlyRole === (role !== 'control') && this.connected === connected) return;
     this.readOnlyRole = role !== 'control';
     this.connected = connected;
-    if (this.settings) this.build();
+    if (this.settings) this.render();
     else this.applyDisabled();
   }
 
   /** show puts the server's settings into the controls (from `hello` or `settings`). */
   show(settings: Settings): void {
     this.settings = cloneSettings(settings);
+    this.server = cloneSettings(settings);
     if (!this.lastCommitted) this.lastCommitted = cloneSettings(settings);
-    if (this.keyOf(settings) !== this.structureKey) this.build();
-    else this.fill();
+    this.render();
+  }
+
+  /** known records settings the server sent that are not shown (the echo of an older change of ours). */
+  known(settings: Settings): void {
+    this.server = cloneSettings(settings);
+  }
+
+  /** refused is told that the server refused a change of ours: the controls go back to what the server has. */
+  refused(): void {
+    if (!this.server) return;
+    window.clearTimeout(this.throttleTimer);
+    this.throttleTimer = 0;
+    this.queued = null;
+    this.settings = cloneSettings(this.server);
+    this.lastCommitted = cloneSettings(this.server);
+    this.render();
   }
 
   /** externalChange records a change from elsewhere as the new base: undo covers this viewer's own steps only. */
@@ -88,23 +156,36 @@ export class Controls {
     this.lastCommitted = cloneSettings(settings);
   }
 
-  /** showAnalysis writes what each range found (coverage, blobs) into its card. */
+  /** showAnalysis shows what the newest frame found: the method's readouts, the targets, the zones' coverage. */
   showAnalysis(a: Analysis | undefined): void {
-    this.found.forEach((span, i) => {
-      const r = a?.ranges[i];
-      span.textContent = r && r.name === this.settings?.ranges[i]?.name ? `${r.coverage.toFixed(1)}%${r.blobs !== undefined ? ` · ${r.blobs} blob${r.blobs === 1 ? '' : 's'}` : ''}` : '';
-    });
+    this.lastAnalysis = a;
+    this.panel?.analysis(a);
+    this.targets.analysis(a);
+    this.zones.analysis(a);
   }
 
-  /** update sends a change: at once if the last one went out a frame ago, else at the next slot. */
+  /**
+   * update changes the settings: the local copy at once (as the server will), and the change
+   * goes out at once if the last one went out a frame ago, else at the next slot. `commit`
+   * makes everything since the last commit one undo step. A change the server would refuse is
+   * not sent: its reason is shown and the controls go back.
+   */
   update(patch: SettingsPatch, commit: boolean): void {
     if (!this.settings || this.readOnly) return;
-    Object.assign(this.settings, patch, patch.motion ? { motion: { ...this.settings.motion, ...patch.motion } } : {});
-    this.queued = { ...this.queued, ...patch, ...(patch.motion || this.queued?.motion ? { motion: { ...this.queued?.motion, ...patch.motion } } : {}) };
+    const next = applyPatch(this.settings, patch);
+    if (!next.ok) {
+      this.toast(next.error.message);
+      this.render();
+      return;
+    }
+    const change = diff(this.settings, next.value);
+    this.settings = next.value;
+    if (!isEmpty(change)) this.queued = mergePatch(this.queued, change);
     const wait = this.lastSentAt + this.minIntervalMs - performance.now();
     if (commit || wait <= 0) this.flush();
     else if (!this.throttleTimer) this.throttleTimer = window.setTimeout(() => this.flush(), wait);
     if (commit) this.commit();
+    this.render();
   }
 
   private flush(): void {
@@ -119,7 +200,7 @@ export class Controls {
   private commit(): void {
     if (!this.settings || !this.lastCommitted) return;
     const redo = diff(this.lastCommitted, this.settings);
-    if (Object.keys(redo).length) {
+    if (!isEmpty(redo)) {
       this.undoStack.push({ undo: diff(this.settings, this.lastCommitted), redo });
       if (this.undoStack.length > HISTORY) this.undoStack.shift();
       this.redoStack = [];
@@ -129,27 +210,35 @@ export class Controls {
   }
 
   undo(): void {
+    if (this.readOnly) return;
     const step = this.undoStack.pop();
-    if (!step || this.readOnly) return;
-    this.redoStack.push(step);
-    this.apply(step.undo);
+    if (!step) return;
+    if (this.apply(step.undo, 'undo')) this.redoStack.push(step);
+    else this.undoStack.push(step);
   }
 
   redo(): void {
+    if (this.readOnly) return;
     const step = this.redoStack.pop();
-    if (!step || this.readOnly) return;
-    this.undoStack.push(step);
-    this.apply(step.redo);
+    if (!step) return;
+    if (this.apply(step.redo, 'redo')) this.undoStack.push(step);
+    else this.redoStack.push(step);
   }
 
-  private apply(patch: SettingsPatch): void {
-    if (!this.settings) return;
-    Object.assign(this.settings, patch, patch.motion ? { motion: { ...this.settings.motion, ...patch.motion } } : {});
+  /** apply makes an undo or redo step's patch the new state (already a step: no new history). */
+  private apply(patch: SettingsPatch, what: 'undo' | 'redo'): boolean {
+    if (!this.settings) return false;
+    const next = applyPatch(this.settings, patch);
+    if (!next.ok) {
+      this.toast(`Cannot ${what} that now: ${next.error.message}`);
+      return false;
+    }
+    this.queued = mergePatch(this.queued, diff(this.settings, next.value));
+    this.settings = next.value;
     this.lastCommitted = cloneSettings(this.settings);
-    this.show(this.settings);
-    this.queued = { ...this.queued, ...patch };
     this.flush();
-    this.updateHistoryButtons();
+    this.render();
+    return true;
   }
 
   private updateHistoryButtons(): void {
@@ -157,110 +246,61 @@ export class Controls {
     byId<HTMLButtonElement>('redo').disabled = this.redoStack.length === 0 || this.readOnly;
   }
 
-  /** setPickedRange puts a pick into the highlighted range (or a new one): one undo step. */
+  /** setPickedRange puts a pick into the highlighted range (or a new one): one undo step. Null when the colour method is not in use. */
   setPickedRange(lower: ColorRange['lower'], upper: ColorRange['upper']): string | null {
-    if (!this.settings || this.readOnly) return null;
-    const ranges = this.settings.ranges.map((r) => ({ ...r }));
-    let i = Math.min(this.activeRange, ranges.length - 1);
-    if (ranges.length === 0) {
-      ranges.push({ name: 'picked', color: RANGE_COLORS[0], lower, upper });
-      i = 0;
-    } else ranges[i] = { ...ranges[i]!, lower, upper };
-    this.activeRange = i;
-    this.update({ ranges }, true);
-    this.show(this.settings);
-    return ranges[i]!.name;
+    if (!this.settings || this.readOnly || this.settings.method.kind !== 'colour') return null;
+    return this.colourPanel().pick(lower, upper);
   }
 
-  private setActive(i: number): void {
-    this.activeRange = i;
-    this.root.querySelectorAll('.range').forEach((e, k) => e.classList.toggle('active', k === i));
+  /** setCrosshair moves the crosshair the targets are measured from (fractions of the picture): one undo step. */
+  setCrosshair(x: number, y: number): void {
+    const r = (v: number): number => Math.round(Math.max(0, Math.min(1, v)) * 10000) / 10000;
+    this.update({ targets: { crosshair: { x: r(x), y: r(y) } } }, true);
   }
 
-  private keyOf(s: Settings): string {
-    return `${s.space}|${s.ranges.length}|${s.ranges.map((r) => r.name + r.color).join(',')}|${this.readOnly}`;
+  private panelFor(kind: MethodKind): MethodPanel {
+    let p = this.panels.get(kind);
+    if (!p) {
+      const c = this.panelContext;
+      p =
+        kind === 'colour'
+          ? new ColourPanel(c)
+          : kind === 'threshold'
+            ? new ThresholdPanel(c)
+            : kind === 'edges'
+              ? new EdgesPanel(c)
+              : kind === 'clusters'
+                ? new ClustersPanel(c)
+                : new ModelPanel(c);
+      this.panels.set(kind, p);
+    }
+    return p;
   }
 
-  private build(): void {
-    const s = this.settings!;
-    this.structureKey = this.keyOf(s);
-    const list = byId('range-list');
-    this.sliders = [];
-    this.found = [];
-    list.replaceChildren(
-      ...s.ranges.map((range, i) => {
-        const colorIn = el('input', { type: 'color', 'aria-label': `colour of range ${i + 1}`, value: range.color });
-        const nameIn = el('input', { class: 'name', 'aria-label': `name of range ${i + 1}`, maxlength: LIMITS.nameLength, value: range.name });
-        const remove = el('button', { type: 'button', class: 'remove', 'aria-label': `remove range ${range.name}`, title: 'Remove this range' }, '✕');
-        const found = el('span', { class: 'found', 'aria-live': 'off' });
-        colorIn.addEventListener('change', () => this.editRange(i, { color: colorIn.value }));
-        nameIn.addEventListener('change', () => {
-          const name = nameIn.value.trim();
-          if (name) this.editRange(i, { name });
-          else nameIn.value = range.name;
-        });
-        remove.addEventListener('click', () => {
-          const ranges = this.settings!.ranges.filter((_, k) => k !== i);
-          this.activeRange = Math.max(0, Math.min(this.activeRange, ranges.length - 1));
-          this.update({ ranges }, true);
-          this.show(this.settings!);
-        });
-        const row: DualSlider[] = [];
-        const card = el('fieldset', { class: 'range', 'data-index': i }, el('legend', {}, colorIn, nameIn, found, remove));
-        for (let c = 0; c < 3; c++) {
-          const slider = dualSlider({
-            label: CHANNEL_NAMES[s.space][c]!,
-            ariaLabel: `${range.name}, ${CHANNEL_NAMES[s.space][c]}`,
-            max: channelMax(s.space, c),
-            wraps: s.space === 'hsv' && c === 0,
-            track: channelTrack(s.space, c),
-            onInput: (lo, hi, done) => {
-              const ranges = this.settings!.ranges.map((r) => ({ ...r, lower: [...r.lower], upper: [...r.upper] }) as ColorRange);
-              ranges[i]!.lower[c] = lo;
-              ranges[i]!.upper[c] = hi;
-              this.update({ ranges }, done);
-            },
-          });
-          row.push(slider);
-          card.append(slider.element);
-        }
-        this.sliders.push(row);
-        this.found.push(found);
-        return card;
-      }),
-    );
-    this.applyDisabled();
-    this.setActive(Math.min(this.activeRange, Math.max(0, s.ranges.length - 1)));
-    this.fill();
-  }
-
-  private applyDisabled(): void {
-    this.root.classList.toggle('read-only', this.readOnly);
-    this.root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select').forEach((e) => {
-      if (!e.closest('.always')) e.disabled = this.readOnly;
-    });
-    byId<HTMLButtonElement>('add-range').disabled = this.readOnly || (this.settings?.ranges.length ?? 0) >= LIMITS.maxRanges;
-    this.updateHistoryButtons();
-  }
-
-  private editRange(i: number, patch: Partial<ColorRange>): void {
-    const ranges = this.settings!.ranges.map((r, k) => (k === i ? { ...r, ...patch } : r));
-    this.update({ ranges }, true);
-    this.show(this.settings!);
-  }
-
-  private fill(): void {
-    const s = this.settings!;
-    s.ranges.forEach((r, i) => this.sliders[i]?.forEach((sl, c) => sl.set(r.lower[c]!, r.upper[c]!)));
+  /** render puts the local settings into every control; the method's panel is swapped when the kind changes. */
+  private render(): void {
+    const s = this.settings;
+    if (!s) return;
+    const panel = this.panelFor(s.method.kind);
+    if (panel !== this.panel) {
+      this.panel = panel;
+      byId('method-panel').replaceChildren(panel.element);
+      byId('method-panel').dataset.kind = panel.kind;
+    }
+    panel.show(s.method);
+    if (this.lastAnalysis) panel.analysis(this.lastAnalysis);
+    this.targets.show(s);
+    this.zones.show(s);
+    this.transform.show(s);
     const v = (id: string, value: string | number | boolean): void => {
       const e = document.getElementById(id) as HTMLInputElement | HTMLSelectElement | null;
       if (!e || document.activeElement === e) return;
       if (e instanceof HTMLInputElement && e.type === 'checkbox') e.checked = Boolean(value);
       else e.value = String(value);
     };
-    v('space', s.space);
-    v('quality', s.quality);
-    v('quality-n', s.quality);
+    v('method', s.method.kind);
+    v('quality', s.output.quality);
+    v('quality-n', s.output.quality);
     v('blur', s.blur);
     v('open', s.open);
     v('close', s.close);
@@ -271,61 +311,48 @@ export class Controls {
     v('motion-history', s.motion.history);
     v('motion-rate', s.motion.learningRate);
     v('motion-shadows', s.motion.shadows);
+    this.applyDisabled();
+  }
+
+  /** applyDisabled turns every control off while nothing may be changed (those marked data-off stay off regardless). */
+  private applyDisabled(): void {
+    this.root.classList.toggle('read-only', this.readOnly);
+    this.root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select').forEach((e) => {
+      if (!e.closest('.always')) e.disabled = this.readOnly || e.dataset.off === 'true';
+    });
+    this.updateHistoryButtons();
   }
 
   /** wire connects the panel's fixed inputs (index.html) to updates. */
   wire(): void {
+    const method = byId<HTMLSelectElement>('method');
+    for (const o of method.options) o.hidden = !(METHOD_KINDS as readonly string[]).includes(o.value);
     const on = (id: string, ev: string, f: (e: HTMLInputElement) => void): void => {
       const e = byId<HTMLInputElement>(id);
       e.addEventListener(ev, () => f(e));
     };
     const num = (e: HTMLInputElement): number => Number(e.value);
-    on('space', 'change', (e) => this.switchSpace(e.value as Space));
-    on('quality', 'input', (e) => this.update({ quality: num(e) }, false));
-    on('quality', 'change', (e) => this.update({ quality: num(e) }, true));
-    on('quality-n', 'change', (e) => this.update({ quality: clampInt(num(e), 1, 100) }, true));
-    on('blur', 'change', (e) => this.update({ blur: odd(clampInt(num(e), 0, LIMITS.kernelMax)) }, true));
+    on('method', 'change', (e) => this.switchMethod(e.value as MethodKind));
+    on('quality', 'input', (e) => this.update({ output: { quality: num(e) } }, false));
+    on('quality', 'change', (e) => this.update({ output: { quality: num(e) } }, true));
+    on('quality-n', 'change', (e) => this.update({ output: { quality: clampInt(num(e), 1, 100) } }, true));
+    on('blur', 'change', (e) => this.update({ blur: ((v) => (v === 0 ? 0 : odd(v, LIMITS.kernelMax)))(clampInt(num(e), 0, LIMITS.kernelMax)) }, true));
     on('open', 'change', (e) => this.update({ open: clampInt(num(e), 0, LIMITS.kernelMax) }, true));
     on('close', 'change', (e) => this.update({ close: clampInt(num(e), 0, LIMITS.kernelMax) }, true));
     on('min-area', 'change', (e) => this.update({ minArea: clampInt(num(e), 0, LIMITS.minAreaMax) }, true));
     on('blobs', 'change', (e) => this.update({ blobs: e.checked }, true));
-    on('motion-mode', 'change', (e) => this.update({ motion: { mode: e.value as (typeof MOTION_MODES)[number] } }, true));
-    on('motion-algorithm', 'change', (e) => this.update({ motion: { algorithm: e.value as (typeof MOTION_ALGORITHMS)[number] } }, true));
+    on('motion-mode', 'change', (e) => this.update({ motion: { mode: e.value as MotionMode } }, true));
+    on('motion-algorithm', 'change', (e) => this.update({ motion: { algorithm: e.value as MotionAlgorithm } }, true));
     on('motion-history', 'change', (e) => this.update({ motion: { history: clampInt(num(e), 1, LIMITS.historyMax) } }, true));
     on('motion-rate', 'change', (e) => this.update({ motion: { learningRate: Math.max(-1, Math.min(1, num(e))) } }, true));
     on('motion-shadows', 'change', (e) => this.update({ motion: { shadows: e.checked } }, true));
-    byId('add-range').addEventListener('click', () => this.addRange());
     byId('undo').addEventListener('click', () => this.undo());
     byId('redo').addEventListener('click', () => this.redo());
   }
 
-  private addRange(): void {
-    const s = this.settings;
-    if (!s || s.ranges.length >= LIMITS.maxRanges) return;
-    const i = s.ranges.length;
-    const taken = new Set(s.ranges.map((r) => r.name));
-    let n = i + 1;
-    while (taken.has(`range${n}`)) n++;
-    const bounds: Pick<ColorRange, 'lower' | 'upper'> = s.space === 'hsv' ? { lower: [35, 80, 60], upper: [85, 255, 255] } : { lower: [0, 100, 0], upper: [100, 255, 100] };
-    this.activeRange = i;
-    this.update({ ranges: [...s.ranges, { name: `range${n}`, color: RANGE_COLORS[i % RANGE_COLORS.length]!, ...bounds }] }, true);
-    this.show(this.settings!);
+  /** switchMethod changes the method's kind: the server fills in that kind's defaults; one undo step. */
+  switchMethod(kind: MethodKind): void {
+    if (!this.settings || this.settings.method.kind === kind) return;
+    this.update({ method: { kind } }, true);
   }
-
-  /** switchSpace converts every range to the other space (the conversion the server uses) rather than resetting them. */
-  private switchSpace(space: Space): void {
-    const s = this.settings;
-    if (!s || s.space === space) return;
-    const ranges = s.ranges.map((r) => convertRange(r, s.space, space));
-    this.update({ space, ranges }, true);
-    this.show(this.settings!);
-  }
-}
-
-function clampInt(v: number, min: number, max: number): number {
-  return Math.max(min, Math.min(max, Math.round(Number.isFinite(v) ? v : min)));
-}
-
-function odd(v: number): number {
-  return v === 0 || v % 2 === 1 ? v : v + 1 > LIMITS.kernelMax ? v - 1 : v + 1;
 }

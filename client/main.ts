@@ -4,12 +4,13 @@
  * A frame's path here: connection (ack) → view (decode, draw newest) → status (fps, latency).
  * A change's path: controls → connection (`set`) → server → `settings` to every viewer.
  */
-import { bgrToHsv, VIEWS, type View as ViewName } from '../shared/settings.js';
+import { VIEWS, type View as ViewName } from '../shared/settings.js';
 import type { ServerMessage } from '../shared/protocol.js';
 import { Connection, cameraOfPage, type ConnectionState } from './connection.js';
 import { Controls } from './controls.js';
 import { byId, setOptions } from './dom.js';
 import { Overview, fetchCameras } from './overview.js';
+import { PictureInput } from './picture.js';
 import { StatusOverlay } from './status.js';
 import { View } from './view.js';
 
@@ -35,7 +36,7 @@ function showDenied(reason: string): void {
 
 /** startOverview shows every camera; returns false when there is only one (the page then is its viewer). */
 async function startOverview(): Promise<boolean> {
-  let cameras;
+  let cameras: Awaited<ReturnType<typeof fetchCameras>>;
   try {
     cameras = await fetchCameras();
   } catch (e) {
@@ -67,7 +68,8 @@ function startViewer(camera: string | null): void {
     lastFrameAt = performance.now();
     controls.showAnalysis(view.current?.analysis);
   });
-  const controls = new Controls(byId('panel'), (patch) => connection.send({ type: 'set', settings: patch, id: ++setId }));
+  const controls = new Controls(byId('panel'), (patch) => connection.send({ type: 'set', settings: patch, id: ++setId }), toast);
+  view.settings = () => controls.current;
   const saved = localStorage.getItem(VIEW_KEY) as ViewName | null;
   const connection = new Connection(camera, onMessage, onState, saved && (VIEWS as readonly string[]).includes(saved) ? saved : 'masked');
 
@@ -103,6 +105,7 @@ function startViewer(camera: string | null): void {
         if (m.by === viewerId && m.id !== undefined) {
           // the echo of one of our own `set`s: only the newest may move the controls (older ones are superseded)
           if (m.id === setId) controls.show(m.settings);
+          else controls.known(m.settings);
           break;
         }
         controls.show(m.settings);
@@ -116,10 +119,13 @@ function startViewer(camera: string | null): void {
         break;
       case 'error':
         toast(`${m.ref ? `${m.ref}: ` : ''}${m.message}`);
+        // a refused change: the server kept its settings, and so do the controls (a rate-limited one is superseded by the next)
+        if (m.ref === 'set' && m.code !== 'RATE_LIMITED') controls.refused();
         break;
       case 'picked': {
         const name = controls.setPickedRange(m.range.lower, m.range.upper);
-        if (name) toast(`Picked ${m.samples} px into "${name}": ${m.range.lower.join(',')} – ${m.range.upper.join(',')} (Ctrl+Z undoes it)`);
+        if (!name) toast('A pick arrived, but the colour method is no longer in use: it was not applied');
+        else toast(`Picked ${m.samples} px into "${name}": ${m.range.lower.join(',')} – ${m.range.upper.join(',')} (Ctrl+Z undoes it)`);
         break;
       }
       case 'presets':
@@ -153,9 +159,9 @@ function startViewer(camera: string | null): void {
   function selectView(v: ViewName): void {
     connection.setView(v);
     localStorage.setItem(VIEW_KEY, v);
-    document.querySelectorAll<HTMLButtonElement>('#views button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.view === v)));
+    for (const b of document.querySelectorAll<HTMLButtonElement>('#views button')) b.setAttribute('aria-pressed', String(b.dataset.view === v));
   }
-  document.querySelectorAll<HTMLButtonElement>('#views button').forEach((b) => b.addEventListener('click', () => selectView(b.dataset.view as ViewName)));
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#views button')) b.addEventListener('click', () => selectView(b.dataset.view as ViewName));
   selectView(connection.view);
   byId<HTMLSelectElement>('camera').addEventListener('change', (e) => {
     location.href = `/cam/${encodeURIComponent((e.target as HTMLSelectElement).value)}/`;
@@ -174,6 +180,7 @@ function startViewer(camera: string | null): void {
       if (e.key === 'Escape') t.blur();
       return;
     }
+    if (picture.key(e)) return; // Enter and Esc while setting the crosshair or drawing a zone
     if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
       e.preventDefault();
       return e.shiftKey ? controls.redo() : controls.undo();
@@ -188,6 +195,8 @@ function startViewer(camera: string | null): void {
       '3': () => selectView('original'),
       '4': () => selectView('side'),
       f: freeze,
+      c: () => controls.onTool('crosshair'),
+      z: () => controls.onTool('zone'),
       o: () => {
         view.overlay = !view.overlay;
         view.redraw();
@@ -203,54 +212,11 @@ function startViewer(camera: string | null): void {
   // ---- hidden tab: ask for nothing while nobody can see
   document.addEventListener('visibilitychange', () => connection.setPaused(document.hidden));
 
-  // ---- pick by clicking (or dragging a box) on the picture itself, never on the letterbox
-  const canvas = byId<HTMLCanvasElement>('picture');
-  const onImage = (x: number, y: number): boolean => {
-    const r = view.imageRect();
-    return Boolean(r && x >= r.x && y >= r.y && x <= r.x + r.w && y <= r.y + r.h);
-  };
-  let dragFrom: { x: number; y: number } | null = null;
-  canvas.addEventListener('pointerdown', (e) => {
-    if (e.button !== 0 || !onImage(e.offsetX, e.offsetY) || view.current?.placeholder) return;
-    dragFrom = { x: e.offsetX, y: e.offsetY };
-    canvas.setPointerCapture(e.pointerId);
-  });
-  canvas.addEventListener('pointermove', (e) => {
-    const px = view.pixelAt(e.offsetX, e.offsetY);
-    const readout = byId('pixel');
-    if (px) {
-      const [r, g, b] = px;
-      const [h, s, v] = bgrToHsv([b, g, r]);
-      readout.textContent = `under the mouse: HSV ${h},${s},${v} · BGR ${b},${g},${r}`;
-      readout.hidden = false;
-    } else readout.hidden = true;
-    if (!dragFrom) return;
-    view.dragBox = { x: Math.min(dragFrom.x, e.offsetX), y: Math.min(dragFrom.y, e.offsetY), w: Math.abs(e.offsetX - dragFrom.x), h: Math.abs(e.offsetY - dragFrom.y) };
-    view.redraw();
-  });
-  canvas.addEventListener('pointerleave', () => (byId('pixel').hidden = true));
-  canvas.addEventListener('pointerup', (e) => {
-    if (!dragFrom) return;
-    const from = dragFrom;
-    dragFrom = null;
-    view.dragBox = null;
-    view.redraw();
-    const r = view.imageRect();
-    const frame = view.current;
-    if (!r || !frame || frame.placeholder) return;
-    const halves = frame.view === 'side' ? 2 : 1;
-    const toFrame = (px: number, py: number): { x: number; y: number } => {
-      let fx = (Math.max(r.x, Math.min(r.x + r.w, px)) - r.x) / r.w;
-      fx *= halves;
-      if (fx > 1) fx -= 1; // right half of side-by-side: same pixels as the left
-      return { x: Math.max(0, Math.min(1, fx)), y: Math.max(0, Math.min(1, (py - r.y) / r.h)) };
-    };
-    const a = toFrame(from.x, from.y);
-    const b = toFrame(e.offsetX, e.offsetY);
-    const box = { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(a.x - b.x), h: Math.abs(a.y - b.y) };
-    if (box.w < 0.005 && box.h < 0.005) box.w = box.h = 0; // a click
-    if (controls.readOnly) return toast(role === 'control' ? 'Not connected: the pick was not sent' : 'View-only: picking changes settings');
-    connection.send({ type: 'pick', ...box });
+  // ---- the mouse on the picture: pick (colour method), crosshair, zones; the colour under it
+  const picture = new PictureInput(byId<HTMLCanvasElement>('picture'), view, controls, {
+    pick: (box) => connection.send({ type: 'pick', ...box }),
+    toast,
+    role: () => role,
   });
 
   // ---- presets: the list comes from the server (to every viewer, after every change)
@@ -284,8 +250,18 @@ function startViewer(camera: string | null): void {
     const file = input.files?.[0];
     input.value = '';
     if (!file) return;
-    const name = file.name.replace(/\.json$/i, '').replace(/[^\w .-]/g, '_').replace(/^[^A-Za-z0-9_]+/, '').slice(0, 64) || 'imported';
-    const res = await fetch(connection.apiUrl(`/api/presets/${encodeURIComponent(name)}`), { method: 'PUT', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: await file.text() });
+    const name =
+      file.name
+        .replace(/\.json$/i, '')
+        .replace(/[^\w .-]/g, '_')
+        .replace(/^[^A-Za-z0-9_]+/, '')
+        .slice(0, 64) || 'imported';
+    const res = await fetch(connection.apiUrl(`/api/presets/${encodeURIComponent(name)}`), {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: await file.text(),
+    });
     const body = (await res.json().catch(() => ({}))) as { message?: string };
     toast(res.ok ? `Imported as preset "${name}" (Load applies it)` : `Import: ${body.message ?? res.status}`);
   });
@@ -299,7 +275,7 @@ function startViewer(camera: string | null): void {
 
   controls.wire();
   connection.open();
-  window.segcam = { status, view, controls, connection };
+  window.segcam = { status, view, controls, connection, picture };
 }
 
 const camera = cameraOfPage();

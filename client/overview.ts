@@ -67,7 +67,12 @@ export class Overview {
       const img = el('img', { alt: `camera ${c.name}`, width: 320, height: 180 });
       const state = el('span', { class: 'state' });
       const coverage = el('span', { class: 'coverage' });
-      const root = el('a', { class: 'camera-card', href: `${cameraPrefix(c.name)}/`, 'data-camera': c.name }, img, el('div', { class: 'caption' }, el('strong', {}, c.name), state, coverage));
+      const root = el(
+        'a',
+        { class: 'camera-card', href: `${cameraPrefix(c.name)}/`, 'data-camera': c.name },
+        img,
+        el('div', { class: 'caption' }, el('strong', {}, c.name), state, coverage),
+      );
       this.root.append(root);
       card = { root, img, state, coverage, busy: false };
       this.cards.set(c.name, card);

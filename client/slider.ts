@@ -3,6 +3,7 @@
  * inputs share one track (keyboard and screen reader support come with them); the selected
  * span is painted on the track, in two pieces when a hue range wraps round through 0.
  */
+import type { Space } from '../shared/settings.js';
 import { el } from './dom.js';
 
 export interface DualSlider {
@@ -26,8 +27,10 @@ let nextId = 0;
 
 export function dualSlider(o: DualSliderOptions): DualSlider {
   const id = `s${nextId++}`;
-  const range = (which: string) => el('input', { type: 'range', id: `${id}-${which}`, min: 0, max: o.max, 'aria-label': `${o.ariaLabel} ${which === 'lo' ? 'lower' : 'upper'} bound` });
-  const number = (which: string) => el('input', { class: 'num', type: 'number', id: `${id}-${which}-n`, min: 0, max: o.max, 'aria-label': `${o.ariaLabel} ${which === 'lo' ? 'lower' : 'upper'} bound` });
+  const range = (which: string) =>
+    el('input', { type: 'range', id: `${id}-${which}`, min: 0, max: o.max, 'aria-label': `${o.ariaLabel} ${which === 'lo' ? 'lower' : 'upper'} bound` });
+  const number = (which: string) =>
+    el('input', { class: 'num', type: 'number', id: `${id}-${which}-n`, min: 0, max: o.max, 'aria-label': `${o.ariaLabel} ${which === 'lo' ? 'lower' : 'upper'} bound` });
   const lo = range('lo');
   const hi = range('hi');
   const loN = number('lo');
@@ -81,11 +84,12 @@ export function dualSlider(o: DualSliderOptions): DualSlider {
 }
 
 /** HUE_TRACK paints OpenCV's hue circle (0..179 = 0..358 degrees). */
-export const HUE_TRACK =
-  'linear-gradient(to right, hsl(0 90% 50%), hsl(60 90% 50%), hsl(120 90% 50%), hsl(180 90% 50%), hsl(240 90% 50%), hsl(300 90% 50%), hsl(358 90% 50%))';
+export const HUE_TRACK = 'linear-gradient(to right, hsl(0 90% 50%), hsl(60 90% 50%), hsl(120 90% 50%), hsl(180 90% 50%), hsl(240 90% 50%), hsl(300 90% 50%), hsl(358 90% 50%))';
 
-/** channelTrack returns a track gradient for a channel. */
-export function channelTrack(space: 'hsv' | 'bgr', i: number): string {
+/** channelTrack returns a track gradient for a channel of a colour space. */
+export function channelTrack(space: Space, i: number): string {
   if (space === 'hsv') return i === 0 ? HUE_TRACK : i === 1 ? 'linear-gradient(to right, #888, hsl(0 100% 50%))' : 'linear-gradient(to right, #000, #fff)';
+  if (space === 'lab')
+    return ['linear-gradient(to right, #000, #fff)', 'linear-gradient(to right, #00a86b, #888, #e0007c)', 'linear-gradient(to right, #2f6cff, #888, #f2d200)'][i]!;
   return ['linear-gradient(to right, #000, #00f)', 'linear-gradient(to right, #000, #0f0)', 'linear-gradient(to right, #000, #f00)'][i]!;
 }

@@ -3,11 +3,12 @@
  */
 import type { Connection } from './connection.js';
 import type { Controls } from './controls.js';
+import type { PictureInput } from './picture.js';
 import type { StatusOverlay } from './status.js';
 import type { View } from './view.js';
 
 declare global {
   interface Window {
-    segcam: { status: StatusOverlay; view: View; controls: Controls; connection: Connection };
+    segcam: { status: StatusOverlay; view: View; controls: Controls; connection: Connection; picture: PictureInput };
   }
 }

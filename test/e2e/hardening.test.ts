@@ -22,7 +22,9 @@ let otherPort = 0;
 beforeAll(async () => {
   browser = await launchBrowser();
   otherPort = await freePort();
-  s = await startServer({ args: ['--source', 'demo', '--width', '640', '--height', '480', '--fps', '30', '--view-token', VIEW_TOKEN, '--allow-origin', `http://127.0.0.1:${otherPort}`] });
+  s = await startServer({
+    args: ['--source', 'demo', '--width', '640', '--height', '480', '--fps', '30', '--view-token', VIEW_TOKEN, '--allow-origin', `http://127.0.0.1:${otherPort}`],
+  });
   // a page on another origin: a dashboard that embeds the stream and calls the API
   other = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
@@ -54,33 +56,34 @@ describe('the viewer, hardened', () => {
     await patch({ ranges: [RED] });
   });
 
-  it('loading a preset moves this page\'s own panel; every page\'s preset list follows saves, renames and deletes', async () => {
+  it("loading a preset moves this page's own panel; every page's preset list follows saves, renames and deletes", async () => {
     const a = await openViewer(browser, s);
     const b = await openViewer(browser, s);
     for (const p of [a, b]) await p.waitForFunction(() => document.body.dataset.ready === '1');
-    await patch({ quality: 33 });
-    await a.fill('#preset-name', 'q33');
+    await patch({ minArea: 33 }); // a preset holds the recipe (not the output's quality, nor zones or transform)
+    await a.fill('#preset-name', 'area33');
     await a.click('#preset-save');
-    await b.waitForFunction(() => [...(document.getElementById('preset-list') as HTMLSelectElement).options].some((o) => o.value === 'q33'), null, { timeout: 5000 });
-    await patch({ quality: 77 });
-    await a.waitForFunction(() => (document.getElementById('quality-n') as HTMLInputElement).value === '77');
-    await a.selectOption('#preset-list', 'q33');
+    await b.waitForFunction(() => [...(document.getElementById('preset-list') as HTMLSelectElement).options].some((o) => o.value === 'area33'), null, { timeout: 5000 });
+    await patch({ minArea: 77 });
+    await a.waitForFunction(() => (document.getElementById('min-area') as HTMLInputElement).value === '77');
+    await a.selectOption('#preset-list', 'area33');
     await a.click('#preset-load');
-    await a.waitForFunction(() => (document.getElementById('quality-n') as HTMLInputElement).value === '33', null, { timeout: 5000 }); // its own panel too
-    await b.waitForFunction(() => (document.getElementById('quality-n') as HTMLInputElement).value === '33', null, { timeout: 5000 });
-    await a.fill('#preset-name', 'q33b');
+    await a.waitForFunction(() => (document.getElementById('min-area') as HTMLInputElement).value === '33', null, { timeout: 5000 }); // its own panel too
+    await b.waitForFunction(() => (document.getElementById('min-area') as HTMLInputElement).value === '33', null, { timeout: 5000 });
+    await a.fill('#preset-name', 'area33b');
     await a.click('#preset-rename');
-    await b.waitForFunction(() => [...(document.getElementById('preset-list') as HTMLSelectElement).options].map((o) => o.value).join() === 'q33b', null, { timeout: 5000 });
+    await b.waitForFunction(() => [...(document.getElementById('preset-list') as HTMLSelectElement).options].map((o) => o.value).join() === 'area33b', null, { timeout: 5000 });
     // delete asks first: dismissed, nothing happens; accepted, it goes everywhere
     a.once('dialog', (d) => void d.dismiss());
     await a.click('#preset-delete');
     await a.waitForTimeout(300);
-    expect(await (await fetch(`${s.base}/api/presets`, { headers: jsonHeaders(s) })).json()).toMatchObject({ names: ['q33b'] });
+    expect(await (await fetch(`${s.base}/api/presets`, { headers: jsonHeaders(s) })).json()).toMatchObject({ names: ['area33b'] });
     a.once('dialog', (d) => void d.accept());
     await a.click('#preset-delete');
     await b.waitForFunction(() => (document.getElementById('preset-list') as HTMLSelectElement).options.length === 0, null, { timeout: 5000 });
     await a.close();
     await b.close();
+    await patch({ minArea: 0 });
   });
 
   it("undo reverts only what its step changed, not another page's later change", async () => {
@@ -97,7 +100,7 @@ describe('the viewer, hardened', () => {
     await a.click('#undo');
     await b.waitForFunction(() => (document.getElementById('quality-n') as HTMLInputElement).value === '80', null, { timeout: 5000 });
     const now = await (await fetch(`${s.base}/api/settings`, { headers: jsonHeaders(s) })).json();
-    expect(now.settings).toMatchObject({ quality: 80, blur: 5 }); // b's blur survives a's undo
+    expect(now.settings).toMatchObject({ output: { quality: 80 }, blur: 5 }); // b's blur survives a's undo
     await a.close();
     await b.close();
     await patch({ blur: 0 });
@@ -113,10 +116,10 @@ describe('the viewer, hardened', () => {
       return { left: c.left, top: c.top, x: i.x, y: i.y, w: i.w, h: i.h };
     });
     expect(r.x).toBeGreaterThan(20); // there is a letterbox
-    const before = await page.evaluate(() => JSON.stringify(window.segcam.controls.current!.ranges));
+    const before = await page.evaluate(() => JSON.stringify(window.segcam.controls.ranges));
     await page.mouse.click(r.left + r.x / 2, r.top + r.y + r.h / 2); // on the letterbox
     await page.waitForTimeout(500);
-    expect(await page.evaluate(() => JSON.stringify(window.segcam.controls.current!.ranges))).toBe(before);
+    expect(await page.evaluate(() => JSON.stringify(window.segcam.controls.ranges))).toBe(before);
     // drag a box over the middle of the picture: it is drawn while dragging
     const x0 = r.left + r.x + r.w * 0.4;
     const y0 = r.top + r.y + r.h * 0.4;
@@ -127,10 +130,10 @@ describe('the viewer, hardened', () => {
     expect(await page.evaluate(() => window.segcam.view.dragBox!.w)).toBeGreaterThan(20);
     await page.mouse.up();
     await page.waitForFunction(() => /Picked \d+ px into "red"/.test(document.getElementById('toast')!.textContent ?? ''), null, { timeout: 5000 });
-    expect(await page.evaluate(() => JSON.stringify(window.segcam.controls.current!.ranges))).not.toBe(before);
+    expect(await page.evaluate(() => JSON.stringify(window.segcam.controls.ranges))).not.toBe(before);
     await page.locator('#picture').focus();
     await page.keyboard.press('Control+z');
-    await page.waitForFunction((b) => JSON.stringify(window.segcam.controls.current!.ranges) === b, before, { timeout: 5000 });
+    await page.waitForFunction((b) => JSON.stringify(window.segcam.controls.ranges) === b, before, { timeout: 5000 });
     await page.close();
   });
 
@@ -176,10 +179,17 @@ describe('the viewer, hardened', () => {
   it('a page on another origin embeds the stream and a snapshot with the view token', async () => {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${otherPort}/`);
-    await page.waitForFunction(() => (document.getElementById('cam') as HTMLImageElement).naturalWidth > 0 && (document.getElementById('snap') as HTMLImageElement).naturalWidth > 0, null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (document.getElementById('cam') as HTMLImageElement).naturalWidth > 0 && (document.getElementById('snap') as HTMLImageElement).naturalWidth > 0,
+      null,
+      { timeout: 10_000 },
+    );
     expect(await page.evaluate(() => (document.getElementById('cam') as HTMLImageElement).naturalWidth)).toBe(640);
     // and calls the API with CORS (its origin is allowed); a non-allowed origin's read is blocked by the browser
-    const status = await page.evaluate(async ([base, token]) => (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()).source.state, [s.base, VIEW_TOKEN]);
+    const status = await page.evaluate(
+      async ([base, token]) => (await (await fetch(`${base}/api/status`, { headers: { authorization: `Bearer ${token}` } })).json()).source.state,
+      [s.base, VIEW_TOKEN],
+    );
     expect(status).toBe('live');
     await page.close();
   });

@@ -93,11 +93,16 @@ describe('viewer in Chromium', () => {
     expect(before.lit).toBeLessThan(0.2); // only the red disc shows
     // widen the first range to everything: lower H, S, V to 0 and upper H to 179
     const nums = page.locator('#range-list fieldset').first().locator('input.num');
-    for (const [i, v] of [[0, '0'], [1, '179'], [2, '0'], [4, '0']] as const) {
+    for (const [i, v] of [
+      [0, '0'],
+      [1, '179'],
+      [2, '0'],
+      [4, '0'],
+    ] as const) {
       await nums.nth(i).fill(v);
       await nums.nth(i).dispatchEvent('change');
     }
-    const sent = await page.evaluate(() => window.segcam.controls.current!.ranges[0]);
+    const sent = await page.evaluate(() => window.segcam.controls.ranges[0]);
     expect(sent).toMatchObject({ lower: [0, 0, 0], upper: [179, 255, 255] });
     // the picture answers: the next frames are segmented with the new range
     await page.waitForFunction(() => (window.segcam.view.current?.analysis?.coverage ?? 0) > 90, null, { timeout: 5000 });
@@ -125,14 +130,18 @@ describe('viewer in Chromium', () => {
     await page.mouse.down();
     for (let i = 1; i <= 10; i++) await page.mouse.move(at(10 + 12 * i), y);
     await page.mouse.up();
-    const upper = await page.evaluate(() => window.segcam.controls.current!.ranges[0]!.upper[0]);
+    const upper = await page.evaluate(() => window.segcam.controls.ranges[0]!.upper[0]);
     expect(upper).toBeGreaterThan(110);
     expect(upper).toBeLessThan(160);
     // the coloured shapes now pass (and not the grey background)
-    await page.waitForFunction((u) => {
-      const f = window.segcam.view.current;
-      return f?.analysis?.ranges[0] !== undefined && (f.analysis.ranges[0].blobs ?? 0) >= 3 && window.segcam.controls.current!.ranges[0]!.upper[0] === u;
-    }, upper, { timeout: 5000 });
+    await page.waitForFunction(
+      (u) => {
+        const f = window.segcam.view.current;
+        return f?.analysis?.ranges[0] !== undefined && (f.analysis.ranges[0].blobs ?? 0) >= 3 && window.segcam.controls.ranges[0]!.upper[0] === u;
+      },
+      upper,
+      { timeout: 5000 },
+    );
     const after = await waitCanvas(page, (s) => s.lit > before.lit * 2);
     expect(after.lit).toBeGreaterThan(before.lit * 2);
     expect(after.lit).toBeLessThan(0.5);
@@ -173,10 +182,14 @@ describe('viewer in Chromium', () => {
     expect(await b.isChecked('#blobs')).toBe(true);
     await a.uncheck('#blobs');
     await b.waitForFunction(() => !(document.getElementById('blobs') as HTMLInputElement).checked, null, { timeout: 5000 });
-    await b.waitForFunction(() => {
-      const r = window.segcam.view.current?.analysis?.ranges[0];
-      return r !== undefined && r.top === undefined && r.coverage > 0;
-    }, null, { timeout: 5000 });
+    await b.waitForFunction(
+      () => {
+        const r = window.segcam.view.current?.analysis?.ranges[0];
+        return r !== undefined && r.top === undefined && r.coverage > 0;
+      },
+      null,
+      { timeout: 5000 },
+    );
     await a.check('#blobs');
     await b.waitForFunction(() => (window.segcam.view.current?.analysis?.ranges[0]?.top?.length ?? 0) > 0, null, { timeout: 5000 });
     await a.close();
@@ -200,7 +213,17 @@ describe('viewer in Chromium', () => {
       return { w: f.width, h: f.height };
     });
     // the square moves: aim with the freshest probe we can get
-    await page.evaluate(() => window.segcam.controls.update({ ranges: [{ name: 'everything', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] }, { name: 'probe', color: '#00ff00', lower: [50, 150, 150], upper: [65, 255, 255] }] }, true));
+    await page.evaluate(() =>
+      window.segcam.controls.update(
+        {
+          ranges: [
+            { name: 'everything', color: '#ffffff', lower: [0, 0, 0], upper: [179, 255, 255] },
+            { name: 'probe', color: '#00ff00', lower: [50, 150, 150], upper: [65, 255, 255] },
+          ],
+        },
+        true,
+      ),
+    );
     // check and aim on the same frame (a newer one may arrive between two calls)
     const aimed = await page.waitForFunction(() => {
       const f = window.segcam.view.current;
@@ -215,7 +238,7 @@ describe('viewer in Chromium', () => {
     expect(target.w).toBe(640);
     await page.mouse.click(point.x, point.y);
     await page.waitForFunction(() => /Picked \d+ px/.test(document.getElementById('toast')!.textContent ?? ''), null, { timeout: 5000 });
-    await page.evaluate(() => window.segcam.controls.update({ ranges: [window.segcam.controls.current!.ranges[0]!] }, true));
+    await page.evaluate(() => window.segcam.controls.update({ ranges: [window.segcam.controls.ranges[0]!] }, true));
     const s0 = await seqNow(page);
     await page.waitForFunction((s) => (window.segcam.view.current?.seq ?? 0) > s + 5, s0);
     const a = await page.evaluate(() => window.segcam.view.current!.analysis!);
