@@ -31,8 +31,9 @@ export type { Mat } from '@u4/opencv4nodejs';
  */
 export function blank(rows: number, cols: number, type: number, value: number | [number, number, number]): import('@u4/opencv4nodejs').Mat {
   const m = new cv.Mat(rows, cols, type);
-  if (typeof value !== 'number') m.setTo(new cv.Vec3(...value));
-  else m.setTo(m.channels === 3 ? new cv.Vec3(value, value, value) : value);
+  // setTo returns another header on the same pixels: released now, or the pixels' count waits for the GC
+  if (typeof value !== 'number') m.setTo(new cv.Vec3(...value)).release();
+  else m.setTo(m.channels === 3 ? new cv.Vec3(value, value, value) : value).release();
   return m;
 }
 

@@ -11,6 +11,7 @@ import type { CameraControls } from '../capture/controls.js';
 import type { SourceSpec } from '../capture/source.js';
 import type { CameraConfig } from '../config/config.js';
 import type { Box } from '../segment/pick.js';
+import type { PublisherStats } from './publish.js';
 
 /** CameraStart is the first command a camera process receives: who it is and what to do. */
 export interface CameraStart {
@@ -28,6 +29,8 @@ export type CameraCommand =
   | { type: 'settings'; settings: Settings; revision: number }
   /** the views someone watches now; none = nothing encoded (and nothing segmented unless `analyse: always`) */
   | { type: 'views'; views: View[] }
+  /** whether frames nobody watches are analysed (the config's `analyse`, or always while the camera has rules) */
+  | { type: 'analyse'; analyse: 'watched' | 'always' }
   | { type: 'switch'; id: number; source: SourceSpec }
   | { type: 'pick'; id: number; box: Box; space: Space }
   | { type: 'controls'; id: number; controls: CameraControls }
@@ -70,6 +73,10 @@ export interface CameraStats {
   reconnects: number;
   /** Mats alive in the binding's allocator (null if it does not count) */
   liveMats: number | null;
+  /** the publisher's (null: the camera publishes nowhere, or not yet: it starts once the source's first open has settled) */
+  publish: PublisherStats | null;
+  /** why the newest frame could not be segmented (a model file gone, say); null: it could */
+  segmentError: string | null;
 }
 
 /** STATS_MS is how often a camera sends its counters. */

@@ -6,22 +6,33 @@
  * counted. While nobody watches, frames are read (the source stays connected) but neither
  * segmented nor encoded, unless the camera analyses always: then they are segmented, and only
  * the analysis goes out.
+ *
+ * A camera that publishes (`publish:`, see publish.ts) has a watcher that never leaves: every
+ * frame is segmented and the published view rendered (once: a view someone also watches is
+ * rendered for both) and handed to the publisher, with nobody watching too, when only the
+ * analysis goes to the front and nothing is JPEG-encoded. Placeholders are published as well,
+ * at the size being published (letterboxed), so that a media server's viewers see why the
+ * picture stopped instead of a frozen frame, and the encoder is not restarted for them.
  */
 import { REASONS, type SourceStatus } from '../../shared/status.js';
 import type { Settings, Space, View } from '../../shared/settings.js';
 import { CaptureLoop, type CaptureSink } from '../capture/capture.js';
 import { OpenFailure, openSource } from '../capture/open.js';
-import { drawPlaceholder } from '../capture/placeholder.js';
+import { drawPlaceholder, fitPlaceholder } from '../capture/placeholder.js';
 import { redactSource, sourceKind, type SourceSpec } from '../capture/source.js';
 import { StatusOwner } from '../capture/status.js';
 import type { CameraConfig } from '../config/config.js';
-import { cv, type Mat } from '../cv.js';
+import { cv, onOneThread, type Mat } from '../cv.js';
 import { encodeJpeg } from '../encode.js';
 import { proposeRange, sampleBox } from '../segment/pick.js';
 import { SegmentState, segmentFrame } from '../segment/segment.js';
 import { ViewRenderer } from '../segment/views.js';
 import type { FrontLink } from './link.js';
 import type { CameraCommand, CameraStart, CameraStats, EncodedFrame } from './messages.js';
+import { Publisher } from './publish.js';
+
+/** FAILURE_PLACEHOLDER_MS: while the method fails, its placeholder is shown at most this often (ms). */
+const FAILURE_PLACEHOLDER_MS = 500;
 
 /** Taken is a frame in the hand-off slot: capture time, and when it was offered (ms, performance clock). */
 interface Taken {
@@ -51,6 +62,10 @@ export class CameraPipeline {
   private capture: CaptureLoop;
   private switching: AbortController | null = null;
   private readonly sink: CaptureSink;
+  /** made at the first frame to publish once the source's first open has settled (its rate is known then); null until then, or when not publishing */
+  private publisher: Publisher | null = null;
+  /** the size of the last picture published (placeholders are fitted to it) */
+  private publishedSize: { width: number; height: number } | null = null;
 
   constructor(
     start: CameraStart,
@@ -64,7 +79,7 @@ export class CameraPipeline {
     const source = redactSource(start.camera.source.text);
     this.status = new StatusOwner({ state: 'starting', reason: REASONS.STARTING, source, kind: sourceKind(start.camera.source) }, (status) => link.event({ type: 'status', status }));
     this.sink = {
-      wanted: () => this.views.length > 0,
+      wanted: () => this.views.length > 0 || this.camera.publish !== null,
       analysing: () => this.camera.analyse === 'always',
       offer: (frame, ts, placeholder) => this.offer(frame, ts, placeholder),
       taken: () => (this.slot ? new Promise((resolve) => this.takenWaiters.push(resolve)) : Promise.resolve()),
@@ -85,6 +100,8 @@ export class CameraPipeline {
       encodes: this.counters.encodes,
       reconnects: this.counters.reconnectsBefore + this.capture.reconnects,
       liveMats: m ? m.NumAllocations - m.NumDeAllocations : null,
+      publish: this.publisher?.stats() ?? null,
+      segmentError: this.lastFailure,
     };
   }
 
@@ -98,6 +115,10 @@ export class CameraPipeline {
         break;
       case 'views':
         this.views = cmd.views;
+        this.schedule();
+        break;
+      case 'analyse':
+        this.camera.analyse = cmd.analyse;
         this.schedule();
         break;
       case 'switch':
@@ -122,7 +143,8 @@ export class CameraPipeline {
     if (this.stopping) return;
     this.stopping = true;
     this.switching?.abort();
-    await this.capture.stop();
+    // the publisher ends its stream (ffmpeg flushes and tears the session down) while capture stops
+    await Promise.all([this.capture.stop(), this.publisher?.close()]);
     this.status.retireAll(redactSource(this.camera.source.text), sourceKind(this.camera.source));
     this.slot?.frame.release();
     this.slot = null;
@@ -150,9 +172,9 @@ export class CameraPipeline {
     this.schedule();
   }
 
-  /** busy: frames are processed (someone watches, or the camera analyses always) */
+  /** busy: frames are processed (someone watches, the camera publishes, or it analyses always) */
   private busy(): boolean {
-    return this.views.length > 0 || this.camera.analyse === 'always';
+    return this.views.length > 0 || this.camera.publish !== null || this.camera.analyse === 'always';
   }
 
   private schedule(): void {
@@ -188,7 +210,7 @@ export class CameraPipeline {
     });
   }
 
-  /** process segments a frame; then, for each watched view, renders and encodes it. */
+  /** process segments a frame; then, for each watched view, renders and encodes it, and publishes the published view. */
   private process(taken: Taken): void {
     const { frame } = taken;
     let mask: Mat | null = null;
@@ -199,6 +221,7 @@ export class CameraPipeline {
       const views = this.views;
       if (taken.placeholder) {
         if (views.length) this.encodePlaceholder(taken, views);
+        this.publishPlaceholder(frame);
         return;
       }
       const t0 = performance.now();
@@ -208,10 +231,11 @@ export class CameraPipeline {
       try {
         seg = segmentFrame(frame, settings, this.segmentation);
       } catch (e) {
-        // a method that cannot run (a model file gone, say) is reported, not fatal: the frame is dropped
-        this.reportSegmentFailure(e as Error);
+        // a method that cannot run (a model file gone, say) is reported, not fatal: viewers see why instead of a frozen picture
+        this.reportSegmentFailure(e as Error, taken, views);
         return;
       }
+      this.lastFailure = null;
       mask = seg.mask;
       picture = seg.picture;
       const seq = this.seq++;
@@ -219,15 +243,19 @@ export class CameraPipeline {
       this.lastOriginal = picture;
       kept = true;
       this.counters.processed++;
+      const shown = picture;
+      const published = this.camera.publish?.view ?? null;
       if (!views.length) {
         this.link.event({ type: 'analysis', analysis: { ...seg.analysis, ts: taken.ts, rev } });
+        if (published) this.publish(this.renderer.render(published, shown, seg.mask, seq));
         return;
       }
-      const shown = picture;
       const images = views.map((view) => ({ view, image: this.renderer.render(view, shown, seg.mask, seq) }));
       const t1 = performance.now();
       const jpegs = images.map(({ view, image }) => ({ view, jpeg: encodeJpeg(image, settings.output.quality), width: image.cols, height: image.rows }));
       this.send({ seq, ts: taken.ts, rev, placeholder: false, jpegs, analysis: seg.analysis, encodes: jpegs.length }, taken.offeredAt, t0, t1);
+      // after the viewers' frame has gone: they do not wait for the publisher's copy
+      if (published) this.publish(images.find((i) => i.view === published)?.image ?? this.renderer.render(published, shown, seg.mask, seq));
     } finally {
       mask?.release();
       if (picture && picture !== frame) frame.release(); // the picture (transformed) is what is kept
@@ -236,13 +264,95 @@ export class CameraPipeline {
     }
   }
 
-  private lastFailure = '';
-  /** reportSegmentFailure logs a failing method once per distinct problem. */
-  private reportSegmentFailure(e: Error): void {
+  /**
+   * publisherNow is the publisher, made when first needed. It waits for the source's first
+   * open to settle (nothing is published while the camera is still `starting`), so that the
+   * encoder is told the source's rate (a source that failed to open: the requested rate, else
+   * 30). Timestamps are wall clock, so a later source at another rate keeps real time.
+   */
+  private publisherNow(): Publisher | null {
+    const o = this.camera.publish;
+    if (!o || this.stopping) return null;
+    if (this.publisher) return this.publisher;
+    const s = this.status.current;
+    if (s.state === 'starting') return null;
+    const fps = (s.state === 'live' && s.fps) || this.camera.capture.fps || 30;
+    try {
+      this.publisher = new Publisher({
+        url: o.url,
+        fps,
+        ...(o.bitrateKbps ? { bitrateKbps: o.bitrateKbps } : {}),
+        keyframeS: o.keyframeS,
+        retry: this.camera.capture.retry,
+        log: (level, message) => this.link.event({ type: 'log', level, message }),
+      });
+    } catch (e) {
+      // a URL the config let through but the publisher refuses: said once, and the camera goes on without publishing
+      this.link.event({ type: 'log', level: 'error', message: (e as Error).message });
+      this.camera.publish = null;
+    }
+    return this.publisher;
+  }
+
+  /** publish hands a rendered picture (borrowed: not released here) to the publisher; the mask view, one channel, goes as grey BGR. */
+  private publish(image: Mat): void {
+    const p = this.publisherNow();
+    if (!p) return;
+    this.publishedSize = { width: image.cols, height: image.rows };
+    if (image.channels === 3) {
+      p.write(image);
+      return;
+    }
+    const bgr = onOneThread(() => image.cvtColor(cv.COLOR_GRAY2BGR));
+    try {
+      p.write(bgr);
+    } finally {
+      bgr.release();
+    }
+  }
+
+  /**
+   * publishPlaceholder publishes a placeholder at the size being published (letterboxed if it
+   * differs). One that is handled once the source is live again was drawn before it opened:
+   * it is stale, and at the requested size rather than the source's, so it is left out.
+   */
+  private publishPlaceholder(frame: Mat): void {
+    const size = this.publishedSize;
+    if (this.status.current.state === 'live' || !this.publisherNow()) return;
+    if (!size || (size.width === frame.cols && size.height === frame.rows)) {
+      this.publish(frame);
+      return;
+    }
+    const fitted = fitPlaceholder(frame, size.width, size.height);
+    try {
+      this.publish(fitted);
+    } finally {
+      fitted.release();
+    }
+  }
+
+  /** why the newest frame could not be segmented (null: it could), for the status */
+  private lastFailure: string | null = null;
+  private failureShownAt = 0;
+  /**
+   * reportSegmentFailure logs a failing method once per distinct problem, and shows the
+   * problem to viewers and the published stream as a placeholder (at most every
+   * FAILURE_PLACEHOLDER_MS: the frames that fail in between are dropped).
+   */
+  private reportSegmentFailure(e: Error, taken: Taken, views: View[]): void {
     const message = `segmentation failed: ${e.message}`;
-    if (message === this.lastFailure) return;
+    if (message !== this.lastFailure) this.link.event({ type: 'log', level: 'error', message });
     this.lastFailure = message;
-    this.link.event({ type: 'log', level: 'error', message });
+    const now = performance.now();
+    if (now - this.failureShownAt < FAILURE_PLACEHOLDER_MS) return;
+    this.failureShownAt = now;
+    const ph = drawPlaceholder(taken.frame.cols, taken.frame.rows, 'SEGMENTATION FAILED', `camera ${this.camera.name}: ${e.message}`);
+    try {
+      if (views.length) this.encodePlaceholder({ ...taken, frame: ph }, views);
+      this.publishPlaceholder(ph);
+    } finally {
+      ph.release();
+    }
   }
 
   /** encodePlaceholder: a placeholder is the same picture in every view, encoded once. */

@@ -15,16 +15,23 @@
  *
  * `write` never blocks the frame loop for long: it converts the frame to I420 (what the encoder
  * takes, half the bytes of BGR, so half the copying through the pipe; on the OpenCV thread
- * alone, as every colour conversion here) and copies it into the pipe (the kernel and ffmpeg do the rest, in another process), and when ffmpeg
- * has not yet taken the previous frame it drops this one (counted) instead of queueing it, so
- * at most one frame waits. A child that connects no further (a server that accepts and never
- * answers) or takes no frame for a while (a server that stopped reading) is killed and started
- * again after the backoff.
+ * alone, as every colour conversion here) and hands the bytes to the encoder thread
+ * (encoder-thread.ts), which runs the ffmpeg children and writes into their pipes on an event
+ * loop of its own, so that a frame reaches ffmpeg however busy the frame loop is. When ffmpeg
+ * has not yet taken the previous frame, `write` drops this one (counted) instead of queueing
+ * it, so at most one frame waits. A child that connects no further (a server that accepts and
+ * never answers) or takes no frame for a while (a server that stopped reading) is killed and
+ * started again after the backoff.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { backoffDelay } from '../capture/backoff.js';
 import { redactSource, redactUrls } from '../capture/source.js';
 import { cv, onOneThread, type Mat } from '../cv.js';
+import type { EncoderThreadData, ThreadCommand, ThreadEvent } from './encoder-thread.js';
+
+/** ENCODER_THREAD is the built encoder thread beside this module (tests that run from the sources pass dist's). */
+export const ENCODER_THREAD = new URL('./encoder-thread.js', import.meta.url);
 
 /** STABLE_MS a connection must last before the backoff starts again from its first delay. */
 export const STABLE_MS = 5000;
@@ -55,6 +62,8 @@ export interface PublisherOptions {
   stallTimeoutMs?: number;
   /** the ffmpeg to run (default `ffmpeg` on the PATH) */
   ffmpeg?: string;
+  /** the encoder thread's script (default ENCODER_THREAD) */
+  thread?: URL | string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -115,9 +124,109 @@ export function ffmpegArgs(o: Pick<PublisherOptions, 'url' | 'fps' | 'bitrateKbp
   ];
 }
 
+/** EncoderThread is the publisher's side of its encoder thread: one thread for all its children, started again if it dies. */
+class EncoderThread {
+  dead = false;
+  private readonly worker: Worker;
+  private readonly inFlight = new Int32Array(new SharedArrayBuffer(4));
+  private readonly children = new Map<number, EncoderChild>();
+  private nextId = 1;
+
+  constructor(script: URL | string) {
+    const data: EncoderThreadData = { inFlight: this.inFlight.buffer as SharedArrayBuffer };
+    this.worker = new Worker(script, { workerData: data });
+    this.worker.on('message', (ev: ThreadEvent) => this.children.get(ev.id)?.onEvent(ev));
+    let failure = '';
+    this.worker.on('error', (e) => (failure = `: ${e.message}`)); // its exit follows
+    this.worker.on('exit', (code) => {
+      this.dead = true;
+      for (const c of [...this.children.values()]) c.onEvent({ type: 'exit', id: c.id, why: `the encoder thread stopped (code ${code})${failure}` });
+    });
+  }
+
+  spawn(command: string, args: string[]): EncoderChild {
+    const child = new EncoderChild(this.nextId++, this);
+    this.children.set(child.id, child);
+    this.post({ type: 'spawn', id: child.id, command, args });
+    return child;
+  }
+
+  /** busy: the thread is still writing a frame of this child */
+  busy(id: number): boolean {
+    return Atomics.load(this.inFlight, 0) === id;
+  }
+
+  frame(id: number, data: Uint8Array): void {
+    Atomics.store(this.inFlight, 0, id);
+    // the bytes move to the thread when they are a whole buffer of their own (getData's are), else they are copied
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    this.worker.postMessage({ type: 'frame', id, data } satisfies ThreadCommand, whole ? [data.buffer as ArrayBuffer] : []);
+  }
+
+  post(cmd: ThreadCommand): void {
+    if (!this.dead) this.worker.postMessage(cmd);
+  }
+
+  forget(id: number): void {
+    this.children.delete(id);
+  }
+
+  async close(): Promise<void> {
+    this.dead = true;
+    this.children.clear();
+    await this.worker.terminate();
+  }
+}
+
+/** EncoderChild is one ffmpeg child, run by the encoder thread: `stderr` passes on its output, `exit` says why it ended. */
+class EncoderChild extends EventEmitter<{ stderr: [string]; exit: [string] }> {
+  pid: number | null = null;
+  exited = false;
+  ended = false;
+
+  constructor(
+    readonly id: number,
+    private readonly thread: EncoderThread,
+  ) {
+    super();
+  }
+
+  /** busy: the previous frame has not yet gone into ffmpeg's pipe */
+  get busy(): boolean {
+    return this.thread.busy(this.id);
+  }
+
+  write(data: Uint8Array): void {
+    this.thread.frame(this.id, data);
+  }
+
+  /** end closes ffmpeg's input: it finishes the stream and exits */
+  end(): void {
+    if (this.ended || this.exited) return;
+    this.ended = true;
+    this.thread.post({ type: 'end', id: this.id });
+  }
+
+  kill(): void {
+    if (!this.exited) this.thread.post({ type: 'kill', id: this.id });
+  }
+
+  onEvent(ev: ThreadEvent): void {
+    if (ev.type === 'spawned') this.pid = ev.pid;
+    else if (ev.type === 'stderr') this.emit('stderr', ev.text);
+    else if (!this.exited) {
+      this.exited = true;
+      this.pid = null;
+      this.thread.forget(this.id);
+      this.emit('exit', ev.why);
+    }
+  }
+}
+
 /** Publisher publishes the frames it is given to one RTSP URL, reconnecting for ever. */
 export class Publisher {
-  private proc: ChildProcess | null = null;
+  private proc: EncoderChild | null = null;
+  private thread: EncoderThread | null = null;
   private state: PublisherState = 'idle';
   private since = Date.now();
   private size: { width: number; height: number } | null = null;
@@ -159,12 +268,12 @@ export class Publisher {
         this.stopChild('end');
       }
       if (!this.proc) this.spawnChild(frame.cols, frame.rows);
-      const stdin = this.proc?.stdin;
-      if (!stdin?.writable) {
+      const proc = this.proc;
+      if (!proc || proc.ended || proc.exited) {
         this.counters.unsent++;
         return;
       }
-      if (stdin.writableLength > 0) {
+      if (proc.busy) {
         this.counters.dropped++;
         const now = Date.now();
         this.busySince ??= now;
@@ -177,7 +286,7 @@ export class Publisher {
       const region = width === frame.cols && height === frame.rows ? frame : frame.getRegion(new cv.Rect(0, 0, width, height));
       const yuv = onOneThread(() => region.cvtColor(cv.COLOR_BGR2YUV_I420));
       try {
-        stdin.write(yuv.getData());
+        proc.write(yuv.getData());
       } finally {
         yuv.release();
         if (region !== frame) region.release();
@@ -212,12 +321,15 @@ export class Publisher {
     this.setState('closed');
     this.clearConnectTimer();
     const p = this.proc;
-    if (!p) return;
-    const done = this.exited;
-    p.stdin?.end();
-    const t = setTimeout(() => p.kill('SIGKILL'), 2000);
-    await done;
-    clearTimeout(t);
+    if (p) {
+      const done = this.exited;
+      p.end();
+      const t = setTimeout(() => p.kill(), 2000);
+      await done;
+      clearTimeout(t);
+    }
+    await this.thread?.close();
+    this.thread = null;
   }
 
   // -------------------------------------------------------------------------------------
@@ -235,15 +347,15 @@ export class Publisher {
   private spawnChild(width: number, height: number): void {
     this.size = { width, height };
     const enc = encodedSize(width, height);
-    const proc = spawn(this.o.ffmpeg ?? 'ffmpeg', ffmpegArgs(this.o, enc.width, enc.height), { stdio: ['pipe', 'ignore', 'pipe'] });
+    if (!this.thread || this.thread.dead) this.thread = new EncoderThread(this.o.thread ?? ENCODER_THREAD);
+    const proc = this.thread.spawn(this.o.ffmpeg ?? 'ffmpeg', ffmpegArgs(this.o, enc.width, enc.height));
     this.proc = proc;
     this.connectedAt = null;
     this.busySince = null;
     this.setState('connecting');
     let tail = '';
     const problems: string[] = [];
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (d: string) => {
+    proc.on('stderr', (d: string) => {
       tail += d;
       const lines = tail.split(/\r?\n|\r/);
       tail = lines.pop()!.slice(-4096);
@@ -256,21 +368,15 @@ export class Publisher {
         }
       }
     });
-    proc.stdin!.on('error', () => undefined); // EPIPE when ffmpeg is gone: its exit says why
     this.exited = new Promise((resolve) => {
-      let settled = false;
-      const end = (why: string): void => {
-        if (settled) return;
-        settled = true;
+      proc.once('exit', (why) => {
         resolve();
         if (this.proc !== proc) return; // replaced on purpose (a new size), or closed
         this.proc = null;
         this.clearConnectTimer();
         if (this.state === 'closed') return;
         this.fail(problems.length ? problems.slice(-2).join('; ') : why);
-      };
-      proc.once('error', (e) => end(`cannot run ffmpeg: ${e.message}`));
-      proc.once('exit', (code, signal) => end(`ffmpeg exited (${signal ?? `code ${code}`})`));
+      });
     });
     const timeout = this.o.connectTimeoutMs ?? 10_000;
     this.connectTimer = setTimeout(() => {
@@ -311,13 +417,13 @@ export class Publisher {
     this.proc = null;
     this.connectedAt = null;
     this.clearConnectTimer();
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    if (!p || p.exited) return;
     if (how === 'SIGKILL') {
-      p.kill('SIGKILL');
+      p.kill();
       return;
     }
-    p.stdin?.end();
-    const t = setTimeout(() => p.kill('SIGKILL'), 2000);
+    p.end();
+    const t = setTimeout(() => p.kill(), 2000);
     p.once('exit', () => clearTimeout(t));
   }
 

@@ -5,6 +5,8 @@
 import { blank, cv, type Mat } from '../cv.js';
 
 const FONT = cv.FONT_HERSHEY_SIMPLEX;
+/** BACKGROUND is the placeholder's colour, BGR. */
+const BACKGROUND: [number, number, number] = [40, 32, 32];
 const MAX_LINES = 4;
 
 /** textWidth is the width in px of a line of text at a scale and thickness. */
@@ -41,7 +43,7 @@ function wrap(text: string, width: number, scale: number, thickness: number): st
  * e.g. "NO SIGNAL" / "connection refused; retrying in 4 s". The caller releases it.
  */
 export function drawPlaceholder(width: number, height: number, headline: string, detail: string): Mat {
-  const frame = blank(height, width, cv.CV_8UC3, [40, 32, 32]);
+  const frame = blank(height, width, cv.CV_8UC3, BACKGROUND);
   const margin = Math.round(width * 0.06);
   const usable = width - 2 * margin;
   const white = new cv.Vec3(235, 235, 235);
@@ -69,4 +71,22 @@ export function drawPlaceholder(width: number, height: number, headline: string,
     frame.putText(line, new cv.Point2(margin, y), FONT, scale * 0.8, grey, thick(scale, 1.5), cv.LINE_AA);
   }
   return frame;
+}
+
+/**
+ * fitPlaceholder returns a placeholder scaled to fit `width`x`height`, centred on its own
+ * background (for an output whose size must not change, such as a published stream). The
+ * caller releases it.
+ */
+export function fitPlaceholder(frame: Mat, width: number, height: number): Mat {
+  const out = blank(height, width, cv.CV_8UC3, BACKGROUND);
+  const k = Math.min(width / frame.cols, height / frame.rows);
+  const w = Math.max(1, Math.min(width, Math.round(frame.cols * k)));
+  const h = Math.max(1, Math.min(height, Math.round(frame.rows * k)));
+  const scaled = frame.resize(h, w, 0, 0, cv.INTER_AREA);
+  const region = out.getRegion(new cv.Rect((width - w) >> 1, (height - h) >> 1, w, h));
+  scaled.copyTo(region).release();
+  region.release();
+  scaled.release();
+  return out;
 }

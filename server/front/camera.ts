@@ -11,6 +11,7 @@ import { ERROR_CODES, SegcamError, type TimedAnalysis } from '../../shared/proto
 import type { Space, Triple, View } from '../../shared/settings.js';
 import { REASONS, type CameraSummary, type ControlReport, type SourceStatus } from '../../shared/status.js';
 import type { CameraEvent, CameraStats, EncodedFrame } from '../camera/messages.js';
+import type { PublisherStats } from '../camera/publish.js';
 import type { CameraControls } from '../capture/controls.js';
 import { redactSource, sourceKind, type SourceSpec } from '../capture/source.js';
 import type { CameraConfig } from '../config/config.js';
@@ -28,7 +29,7 @@ const PICK_TIMEOUT_MS = 3000;
 
 type Pending = { resolve: (v: never) => void; reject: (e: SegcamError) => void; timer: NodeJS.Timeout };
 
-const ZERO_STATS: CameraStats = { captured: 0, dropped: 0, droppedAtPipe: 0, processed: 0, encodes: 0, reconnects: 0, liveMats: null };
+const ZERO_STATS: CameraStats = { captured: 0, dropped: 0, droppedAtPipe: 0, processed: 0, encodes: 0, reconnects: 0, liveMats: null, publish: null, segmentError: null };
 
 /**
  * Camera events: `status` on every change of its status, `frame` for every frame published,
@@ -49,6 +50,8 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private placeholderTimer: NodeJS.Timeout | null = null;
+  /** analyse every frame, watched or not: the config says always, or the outputs need it (rules) */
+  private analyseAlways = false;
 
   constructor(
     readonly config: CameraConfig,
@@ -63,7 +66,7 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
       this.views = views;
       this.process.send({ type: 'views', views });
     });
-    this.process = new CameraProcess(config.name, () => ({ type: 'start', camera: this.config, settings: this.store.current, revision: this.store.revision, views: this.views }), { ...supervisor, log });
+    this.process = new CameraProcess(config.name, () => ({ type: 'start', camera: { ...this.config, analyse: this.analysing ? 'always' : 'watched' }, settings: this.store.current, revision: this.store.revision, views: this.views }), { ...supervisor, log });
     this.process.on('event', (ev) => this.onEvent(ev));
     this.process.on('up', () => this.onUp());
     this.process.on('down', (why, retryAt) => this.onDown(why, retryAt));
@@ -72,6 +75,18 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** analysing says whether the camera analyses frames nobody watches. */
+  get analysing(): boolean {
+    return this.config.analyse === 'always' || this.analyseAlways;
+  }
+
+  /** setAnalyseAlways makes the camera analyse every frame, watched or not, while the outputs need it. */
+  setAnalyseAlways(always: boolean): void {
+    const before = this.analysing;
+    this.analyseAlways = always;
+    if (this.analysing !== before) this.process.send({ type: 'analyse', analyse: this.analysing ? 'always' : 'watched' });
   }
 
   /** status is the camera's status: its process's word, or `restarting` while it has none. */
@@ -100,7 +115,27 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
       encodes: b.encodes + s.encodes,
       reconnects: b.reconnects + s.reconnects,
       liveMats: s.liveMats,
+      publish: this.publishStats,
+      segmentError: this.segmentError,
     };
+  }
+
+  /**
+   * publishStats is the camera's publishing to a media server (null: it publishes nowhere, or
+   * has not started to). Its counts go on over restarts, as the other counters do; while the
+   * process is down, there is no encoder (`idle`).
+   */
+  get publishStats(): PublisherStats | null {
+    const s = this.stats.publish;
+    const b = this.before.publish;
+    if (!s) return b ? { ...b, state: 'idle', retryAt: null, pid: null } : null;
+    if (!b) return s;
+    return { ...s, written: b.written + s.written, dropped: b.dropped + s.dropped, unsent: b.unsent + s.unsent, reconnects: b.reconnects + s.reconnects };
+  }
+
+  /** segmentError is why the camera's method fails now (null: it works) */
+  get segmentError(): string | null {
+    return this.stats.segmentError ?? null;
   }
 
   get pid(): number | null {

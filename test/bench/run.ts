@@ -14,6 +14,7 @@ import { cpuMs, memory, minorFaults, rssMb } from '../helpers/proc.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 import type { DirectResult } from './direct.js';
 import { r1, r2 } from './figures.js';
+import { publishBench, publishFigures, type PublishResult } from './publish.js';
 import { connect, latency, reset, type BenchViewer } from './viewers.js';
 
 const argv = process.argv.slice(2);
@@ -388,6 +389,8 @@ async function main(): Promise<void> {
   results.pick1280x720 = inFreshProcess<{ fullFrameMs: number; clickMs: number }>('pick', clip720, '50');
   process.stderr.write('bench three cameras at 1280x720, 30 fps each…\n');
   results.cameras3 = await cameras3(clip720);
+  process.stderr.write('bench publishing H.264 at 1280x720, 30 fps…\n');
+  results.publish1280x720 = await publishBench(QUICK);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
@@ -432,6 +435,7 @@ async function main(): Promise<void> {
   console.log(
     `three 1280x720 cameras at 30 fps: CPU ${c3.server.cpuPerSecondMs} ms/s against ${c3.direct.cpuPerSecondMs} for three direct loops (${c3.cpuRatio}x); memory MB (RSS/PSS/private) front ${Object.values(c3.server.rssMb.front).join('/')}, cameras ${Object.values(c3.server.rssMb.cameras).map((m) => Object.values(m).join('/')).join(' · ')}, direct loops ${c3.direct.rssMb.map((m) => Object.values(m).join('/')).join(' · ')}; latency p50/p95/p99 ${lat}; SIGKILL of camera a → its next frame ${c3.kill.recoveryMs} ms, the others meanwhile at ${c3.kill.fpsMeanwhile.b} / ${c3.kill.fpsMeanwhile.c} fps (${c3.kill.fpsBefore.b} / ${c3.kill.fpsBefore.c} before: ${Math.round(c3.kill.keptShare * 100)}%)`,
   );
+  console.log(publishFigures(results.publish1280x720 as PublishResult));
   if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);
   if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
   const out = join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');

@@ -1,7 +1,7 @@
 /**
  * What tests and the bench read about a process from Linux's /proc.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // Linux USER_HZ
 
@@ -51,4 +51,25 @@ export function memory(pid: number): { rss: number; pss: number; private: number
   const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
   const mb = (v: number): number => Math.round(v / 102.4) / 10;
   return { rss: mb(kb('Rss')), pss: mb(kb('Pss')), private: mb(kb('Private_Clean') + kb('Private_Dirty')) };
+}
+
+/** childPids lists a process's children (every thread's), with the command each runs. */
+export function childPids(pid: number): { pid: number; command: string }[] {
+  const out: { pid: number; command: string }[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    for (const child of text.split(/\s+/).filter(Boolean).map(Number)) {
+      try {
+        out.push({ pid: child, command: readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0')[0]! });
+      } catch {
+        // it ended meanwhile
+      }
+    }
+  }
+  return out;
 }

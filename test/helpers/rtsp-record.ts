@@ -7,9 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './root.js';
 
-const SCRIPT = fileURLToPath(new URL('./rtsp-record-server.py', import.meta.url));
+/** SCRIPT is found from the project's folder, so that the bench's build (in .bench/build) finds it too. */
+const SCRIPT = `${ROOT}test/helpers/rtsp-record-server.py`;
 
 /** Session is one publisher's session: which run of the server, its number in that run, its file. */
 export interface Session {

@@ -15,10 +15,13 @@ import { Publisher, type PublisherOptions } from '../../../server/camera/publish
 import { blank, cv, type Mat } from '../../../server/cv.js';
 import { silentServer } from '../../helpers/hostile.js';
 import { cpuMs } from '../../helpers/proc.js';
+import { ROOT } from '../../helpers/root.js';
 import { RtspRecordServer } from '../../helpers/rtsp-record.js';
 import { freePort } from '../../helpers/rtsp.js';
 
 const run = promisify(execFile);
+/** THREAD is the built encoder thread (these tests run the publisher from its sources) */
+const THREAD = `${ROOT}dist/server/camera/encoder-thread.js`;
 const logged: string[] = [];
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -37,7 +40,7 @@ async function server(): Promise<RtspRecordServer> {
   return s;
 }
 function publisher(o: Partial<PublisherOptions> & { url: string }): Publisher {
-  const p = new Publisher({ fps: 30, retry: { minMs: 200, maxMs: 800 }, log: (level, m) => logged.push(`${level} ${m}`), ...o });
+  const p = new Publisher({ fps: 30, retry: { minMs: 200, maxMs: 800 }, log: (level, m) => logged.push(`${level} ${m}`), thread: THREAD, ...o });
   cleanups.push(() => p.close());
   return p;
 }
