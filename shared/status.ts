@@ -35,8 +35,11 @@ export const REASONS = {
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 
-/** SourceKind is what a source is, as viewers are told. */
-export type SourceKind = 'camera' | 'url' | 'file' | 'demo';
+/**
+ * SourceKind is what a source is, as viewers are told: a `file` is a video file, a `recording`
+ * a recording segcam made (played at its recorded pace), a `still` one image shown over and over.
+ */
+export type SourceKind = 'camera' | 'url' | 'file' | 'recording' | 'still' | 'demo';
 
 /** ControlReport says what a camera did with each control it was asked to set. */
 export type ControlReport = Record<string, { requested: number; accepted: boolean; actual: number | null }>;

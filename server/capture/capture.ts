@@ -152,8 +152,9 @@ export class CaptureLoop {
       if (reason === REASONS.ENDED) {
         this.status({ state: 'ended', reason, error });
         this.sink.log('info', `source ${this.label} ended`);
+        const what = done.kind === 'recording' ? 'the recording' : 'the video file';
         while (!this.stopping) {
-          this.placeholder('ENDED', 'the video file has played to its end (loop is off)');
+          this.placeholder('ENDED', `${what} has played to its end (loop is off)`);
           await this.pause(PLACEHOLDER_MS);
         }
         break;
@@ -199,13 +200,14 @@ export class CaptureLoop {
   }
 
   /**
-   * read reads one frame, giving up on a source that can hang (not the demo, not a local file)
-   * after the stall timeout; the abandoned read is returned so that its frame is released, and
+   * read reads one frame, giving up on a source that can hang (not the demo, not a local file,
+   * recording or image: a recording may pause for as long as it did when it was made) after the
+   * stall timeout; the abandoned read is returned so that its frame is released, and
    * its capture closed, whenever it does come back.
    */
   private async read(reader: FrameReader): Promise<Mat | null | { stalled: Promise<unknown> }> {
     const pending = reader.read();
-    if (reader.kind === 'demo' || reader.kind === 'file') return pending;
+    if (reader.kind === 'demo' || reader.kind === 'file' || reader.kind === 'recording' || reader.kind === 'still') return pending;
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<'stalled'>((resolve) => {
       timer = setTimeout(() => resolve('stalled'), this.options.stallTimeoutMs);
@@ -251,8 +253,8 @@ export class CaptureLoop {
           break;
         }
         if (!mat) {
-          if (reader.kind === 'file' || (reader.kind === 'url' && !reader.live)) {
-            if (!this.options.loop) return { reason: REASONS.ENDED, error: 'end of file' };
+          if (reader.kind === 'file' || reader.kind === 'recording' || (reader.kind === 'url' && !reader.live)) {
+            if (!this.options.loop) return { reason: REASONS.ENDED, error: reader.kind === 'recording' ? 'end of recording' : 'end of file' };
             if (rewound || !reader.rewind()) return { reason: REASONS.LOST, error: 'the file gives no frames after rewinding' };
             rewound = true;
             continue;

@@ -1,50 +1,22 @@
 /**
  * Opening a source inside the camera process: one FrameReader interface over OpenCV's
- * VideoCapture (camera, URL, file) and the demo scene. A network source is probed first in a
+ * VideoCapture (camera, URL, video file), recordings and still images (recording.ts) and the
+ * demo scene. A network source is probed first in a
  * process of its own (prober.ts), so the open here, which blocks this thread, only ever meets a
  * source that has just answered and delivered a frame.
  */
-import { REASONS, type ControlReport, type Reason, type SourceKind } from '../../shared/status.js';
+import { statSync } from 'node:fs';
+import { REASONS, type ControlReport } from '../../shared/status.js';
 import type { CaptureConfig } from '../config/config.js';
 import { cv, type Mat } from '../cv.js';
 import { applyControls, type CameraControls } from './controls.js';
 import { DemoScene } from './demo.js';
 import { probeUrl, type ProbeResult } from './prober.js';
-import { fileProblem, redactSource, type SourceSpec } from './source.js';
+import { OpenFailure, type FrameReader } from './reader.js';
+import { DEFAULT_FPS, openRecording, openStill } from './recording.js';
+import { describeFileProblem, fileProblem, isStillImage, redactSource, type SourceSpec } from './source.js';
 
-/** FrameReader yields frames from one opened source. */
-export interface FrameReader {
-  readonly kind: SourceKind;
-  readonly width: number;
-  readonly height: number;
-  /** The source's own rate (file, camera) or the requested one (demo); 0 when unknown. */
-  readonly fps: number;
-  /** Live sources deliver frames in real time and are read as fast as they come; the rest are paced. */
-  readonly live: boolean;
-  /** What the device did with the configured controls (cameras), null when none were asked for. */
-  readonly controls: ControlReport | null;
-  /**
-   * The next frame, or null at the end of a file or when a live source gives nothing. Decoding
-   * runs on libuv's thread pool (readAsync), so it overlaps the segmentation of the previous
-   * frame on this thread.
-   */
-  read(): Promise<Mat | null>;
-  /** Back to the first frame (files); false when the source cannot seek. */
-  rewind(): boolean;
-  /** setControls applies camera controls now (only a camera takes them) and says what the device did. */
-  setControls(controls: CameraControls): ControlReport;
-  close(): void;
-}
-
-/** OpenFailure says why a source could not be opened, with its reason code. */
-export class OpenFailure extends Error {
-  constructor(
-    readonly reason: Reason,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { OpenFailure, type FrameReader } from './reader.js';
 
 /** Probe is how a network source is probed (a parameter for tests). */
 export type Probe = (url: string, deadlineMs: number, signal?: AbortSignal) => Promise<ProbeResult>;
@@ -75,13 +47,21 @@ export async function openSource(
   return { reader: openReader(spec, opts), spec };
 }
 
-/** openReader opens a source in this thread; it throws OpenFailure with a readable reason. */
+/**
+ * openReader opens a source in this thread; it throws OpenFailure with a readable reason. A
+ * `file` that is a recording folder plays at its recorded pace, an image is a still offered at
+ * the camera's rate (DEFAULT_FPS with `--fps 0`, which would otherwise spin).
+ */
 export function openReader(spec: Exclude<SourceSpec, { kind: 'auto' }>, opts: CaptureConfig): FrameReader {
   if (spec.kind === 'demo') return demoReader(opts);
   const label = redactSource(spec.text);
+  // the front looks a recording up in the data folder (resolveRecordingSource); this process has none
+  if (spec.kind === 'recording') throw new OpenFailure(REASONS.NOT_FOUND, `cannot open ${label}: the recording was not looked up in the data folder`);
   if (spec.kind === 'file') {
     const problem = fileProblem(spec.path);
-    if (problem) throw new OpenFailure(REASONS.NOT_FOUND, `cannot open ${label}: ${problem === 'not found' ? 'no such file' : 'not a file'}`);
+    if (problem) throw new OpenFailure(REASONS.NOT_FOUND, `cannot open ${label}: ${problem === 'not found' ? 'no such file' : describeFileProblem(problem, spec.path)}`);
+    if (statSync(spec.path).isDirectory()) return openRecording(spec.path, { label });
+    if (isStillImage(spec.path)) return openStill(spec.path, { fps: opts.fps > 0 ? opts.fps : DEFAULT_FPS, label });
   }
   let cap: InstanceType<typeof cv.VideoCapture>;
   try {

@@ -3,19 +3,22 @@
  * server/outputs/recorder.ts wrote: numbered JPEGs and metadata.jsonl) plays at its recorded
  * pace, each frame when its capture time says, relative to the first; it ends like a file, and
  * the capture loop rewinds it when the camera loops. A folder of numbered images without
- * metadata plays at a fixed rate. A single JPEG or PNG is a still source: the same picture over
- * and over, for tuning ranges on one frame. Both pace themselves (so they are `live` to the
+ * metadata plays at a fixed rate. A single image (JPEG, PNG, BMP, WebP) is a still source: the
+ * same picture over and over, for tuning ranges on one frame. Both pace themselves (so they are `live` to the
  * capture loop, which then neither paces them again nor waits on the pipeline), and decode on
  * libuv's pool, like every other source.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REASONS } from '../../shared/status.js';
 import { cv, type Mat } from '../cv.js';
 import { applyControls } from './controls.js';
-import { OpenFailure, type FrameReader } from './open.js';
+import { OpenFailure, type FrameReader } from './reader.js';
+import { isRecordingDir, NUMBERED_IMAGE } from './source.js';
+
+export { isRecordingDir, isStillImage } from './source.js';
 
 /** DEFAULT_FPS is the rate of a folder of images without timestamps, and of a still. */
 export const DEFAULT_FPS = 10;
@@ -33,20 +36,6 @@ export interface IndexEntry {
 export interface RecordingIndex {
   frames: IndexEntry[];
   fps: number;
-}
-
-/** isRecordingDir tells whether a path is a folder that plays as a recording. */
-export function isRecordingDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory() && (existsSync(join(path, 'metadata.jsonl')) || readdirSync(path).some((f) => /^\d+\.(jpe?g|png)$/i.test(f)));
-  } catch {
-    return false;
-  }
-}
-
-/** isStillImage tells whether a path names a JPEG or PNG file. */
-export function isStillImage(path: string): boolean {
-  return /^\.(jpe?g|png)$/i.test(extname(path));
 }
 
 /** medianFps is the median of the rates between consecutive timestamps (ms), 0 when there is none. */
@@ -87,14 +76,15 @@ export function readRecordingIndex(dir: string): RecordingIndex {
     return { frames, fps: medianFps(frames.map((f) => f.ts)) };
   }
   const images = readdirSync(dir)
-    .filter((f) => /^\d+\.(jpe?g|png)$/i.test(f))
+    .filter((f) => NUMBERED_IMAGE.test(f))
     .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
   return { frames: images.map((file, i) => ({ file, ts: (i * 1000) / DEFAULT_FPS })), fps: images.length ? DEFAULT_FPS : 0 };
 }
 
-/** RecordingReaderOptions: `speed` scales the pace (2 = twice as fast; default 1). */
+/** RecordingReaderOptions: `speed` scales the pace (2 = twice as fast; default 1); `label` names it in errors (default `recording DIR`). */
 export interface RecordingReaderOptions {
   speed?: number;
+  label?: string;
 }
 
 function decodeFirst(path: string, label: string): Mat {
@@ -112,12 +102,12 @@ function decodeFirst(path: string, label: string): Mat {
 }
 
 /**
- * openRecording opens a recording folder as a FrameReader (kind `file`): frames at their
+ * openRecording opens a recording folder as a FrameReader (kind `recording`): frames at their
  * recorded pace, `fps` their median rate, null at the end (rewind starts it again, one frame
  * interval after the last). A frame that cannot be decoded is skipped. Throws OpenFailure.
  */
 export function openRecording(dir: string, opts: RecordingReaderOptions = {}): FrameReader {
-  const label = `recording ${dir}`;
+  const label = opts.label ?? `recording ${dir}`;
   if (!isRecordingDir(dir)) throw new OpenFailure(REASONS.NOT_FOUND, `cannot open ${label}: not a recording folder (no metadata.jsonl or numbered images)`);
   const { frames, fps } = readRecordingIndex(dir);
   if (!frames.length) throw new OpenFailure(REASONS.NO_SIGNAL, `cannot open ${label}: it holds no frames`);
@@ -146,7 +136,7 @@ export function openRecording(dir: string, opts: RecordingReaderOptions = {}): F
   };
 
   return {
-    kind: 'file',
+    kind: 'recording',
     width,
     height,
     fps,
@@ -193,17 +183,18 @@ export function openRecording(dir: string, opts: RecordingReaderOptions = {}): F
   };
 }
 
-/** StillReaderOptions: the rate at which the picture is offered (default DEFAULT_FPS). */
+/** StillReaderOptions: the rate at which the picture is offered (default DEFAULT_FPS); `label` names it in errors (default `image PATH`). */
 export interface StillReaderOptions {
   fps?: number;
+  label?: string;
 }
 
 /**
- * openStill opens one JPEG or PNG as a FrameReader (kind `file`) that offers a copy of the same
+ * openStill opens one image as a FrameReader (kind `still`) that offers a copy of the same
  * picture at `fps` for ever (each copy is the pipeline's to release). Throws OpenFailure.
  */
 export function openStill(path: string, opts: StillReaderOptions = {}): FrameReader {
-  const label = `image ${path}`;
+  const label = opts.label ?? `image ${path}`;
   if (!existsSync(path) || !statSync(path).isFile()) throw new OpenFailure(REASONS.NOT_FOUND, `cannot open ${label}: no such file`);
   let image: Mat | null = decodeFirst(path, label);
   const fps = opts.fps && opts.fps > 0 ? opts.fps : DEFAULT_FPS;
@@ -212,7 +203,7 @@ export function openStill(path: string, opts: StillReaderOptions = {}): FrameRea
   const width = image.cols;
   const height = image.rows;
   return {
-    kind: 'file',
+    kind: 'still',
     width,
     height,
     fps,

@@ -8,7 +8,7 @@ import { ERROR_CODES, SegcamError, checkSettings, upgradeSettings, type PickedMe
 import { recipeOf, type Recipe, type Settings } from '../../shared/settings.js';
 import type { ControlReport, SourceStatus } from '../../shared/status.js';
 import type { CameraControls } from '../capture/controls.js';
-import { fileProblem, parseSource, redactSource, SourceSpecError } from '../capture/source.js';
+import { describeFileProblem, fileProblem, parseSource, redactSource, resolveRecordingSource, SourceSpecError, type SourceSpec } from '../capture/source.js';
 import type { Camera } from '../front/camera.js';
 import type { Logger } from '../log.js';
 import type { Box } from '../segment/pick.js';
@@ -25,6 +25,11 @@ export interface PresetList {
   active?: string;
 }
 
+/** ControlOptions: `dataDir` is the data folder, where `recording:ID` sources are looked up (without it they are refused). */
+export interface ControlOptions {
+  dataDir?: string;
+}
+
 /** Control applies validated requests to one camera. Each method throws SegcamError with a stable code. */
 export class Control {
   constructor(
@@ -32,6 +37,7 @@ export class Control {
     private readonly log: Logger,
     /** told the new list after every change of the presets */
     private readonly presetsChanged: (list: PresetList) => void = () => undefined,
+    private readonly options: ControlOptions = {},
   ) {}
 
   get settings(): Settings {
@@ -46,16 +52,31 @@ export class Control {
     return result.value;
   }
 
-  /** switchSource opens another source; on failure the current one keeps running. */
+  /**
+   * switchSource opens another source; on failure the current one keeps running. A source that
+   * cannot be right is refused before the camera is asked: a bad spec or a folder that is not a
+   * recording (INVALID), a recording that does not exist (NOT_FOUND), a missing file (SOURCE_FAILED).
+   */
   async switchSource(text: string, caller: Caller): Promise<SourceStatus> {
     requireControl(caller, 'switch the source');
-    let spec;
+    let spec: SourceSpec;
     try {
       spec = parseSource(text);
     } catch (e) {
       throw new SegcamError(ERROR_CODES.INVALID, `source: ${(e as SourceSpecError).message}`);
     }
-    if (spec.kind === 'file' && fileProblem(spec.path)) throw new SegcamError(ERROR_CODES.SOURCE_FAILED, `file not found: ${text}`);
+    if (spec.kind === 'recording') {
+      const { dataDir } = this.options;
+      if (!dataDir) throw new SegcamError(ERROR_CODES.INTERNAL, `source: ${spec.text}: this server cannot look recordings up (its control has no data folder)`);
+      try {
+        spec = resolveRecordingSource(spec, dataDir, this.camera.name);
+      } catch (e) {
+        if (!(e instanceof SourceSpecError)) throw e;
+        throw new SegcamError(ERROR_CODES.NOT_FOUND, e.message);
+      }
+    }
+    const problem = spec.kind === 'file' ? fileProblem(spec.path) : null;
+    if (problem) throw new SegcamError(problem === 'not found' ? ERROR_CODES.SOURCE_FAILED : ERROR_CODES.INVALID, describeFileProblem(problem, text.trim()));
     const status = await this.camera.switchSource(spec);
     this.log.info(`camera ${this.camera.name}: source switched to ${redactSource(spec.text)} by ${who(caller)}`);
     return status;
@@ -130,7 +151,8 @@ export class Control {
   }
 }
 
-function requireControl(caller: Caller, what: string): void {
+/** requireControl refuses a caller with the view-only role. */
+export function requireControl(caller: Caller, what: string): void {
   if (caller.role !== 'control') throw new SegcamError(ERROR_CODES.FORBIDDEN, `the view-only token may not ${what}`);
 }
 

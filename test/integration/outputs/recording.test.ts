@@ -320,7 +320,7 @@ describe('a recording as a source', () => {
     expect(medianFps(times)).toBe(20);
     const reader = openRecording(dir);
     cleanups.push(() => reader.close());
-    expect(reader).toMatchObject({ kind: 'file', width: W, height: H, fps: 20, live: true, controls: null });
+    expect(reader).toMatchObject({ kind: 'recording', width: W, height: H, fps: 20, live: true, controls: null });
     const at: number[] = [];
     const levels: number[] = [];
     for (;;) {
@@ -404,7 +404,7 @@ describe('a recording as a source', () => {
     writeFileSync(png, cv.imencode('.png', img));
     img.release();
     const still = openStill(png, { fps: 20 });
-    expect(still).toMatchObject({ kind: 'file', width: W, height: H, fps: 20, live: true });
+    expect(still).toMatchObject({ kind: 'still', width: W, height: H, fps: 20, live: true });
     const t0 = performance.now();
     const frames: Mat[] = [];
     for (let i = 0; i < 10; i++) frames.push((await still.read())!);
