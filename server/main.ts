@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 
   try {
-    running = await startFront(config, log);
+    running = await startFront(config, log, version());
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message, 2);
     if (e instanceof SettingsFileError || e instanceof SegcamError) fail(`${e.message}\nsegcam: fix or remove that file; it has not been changed.`, 1);

@@ -24,6 +24,7 @@ import {
 } from './methods.js';
 import { DEFAULT_SETTINGS, LIMITS, MOTION_ALGORITHMS, MOTION_MODES, SPACES, VIEWS, type ColorRange, type Settings, type Space, type View } from './settings.js';
 import type { CameraSummary, SourceStatus } from './status.js';
+import type { RuleState } from './rules.js';
 import { DEFAULT_TARGET_SETTINGS, crosshairSchema, targetFiltersSchema, targetSettingsProblem, targetSettingsSchema, type RegionTargets } from './targets.js';
 import { DEFAULT_TRANSFORM, cropSchema, transformProblem, transformSchema } from './transform.js';
 import { zonesProblem, zonesSchema, type ZoneAnalysis } from './zones.js';
@@ -303,6 +304,18 @@ export interface StatusMessage {
   viewers: number;
   /** Frames this viewer missed because its connection was busy. */
   dropped: number;
+  /** The camera's rules and their states, when it has any. */
+  rules?: RuleState[];
+  /** The recording being made now, if any. */
+  recording?: RecordingNow | null;
+}
+
+/** RecordingNow is the recording a camera is making: its id, why, when it started (ms since the epoch) and frames so far. */
+export interface RecordingNow {
+  id: string;
+  reason: string;
+  started: number;
+  frames: number;
 }
 export interface ErrorMessage {
   type: 'error';

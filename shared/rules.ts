@@ -109,7 +109,8 @@ function completeRule(name: string, b: RuleBody): Rule {
 export function ruleProblem(r: Rule, given: { value: boolean }): string | null {
   const needsValue = r.op === 'above' || r.op === 'below' || r.op === 'at_least';
   if (needsValue && !given.value) return `op ${r.op} needs a value`;
-  if (!needsValue && given.value) return `op ${r.op} takes no value (it compares with 0; use above or at_least for a threshold)`;
+  // 0 is what a complete rule holds for these ops: a rule read back (GET, the saved file) goes back in as it is
+  if (!needsValue && given.value && r.value !== 0) return `op ${r.op} takes no value (it compares with 0; use above or at_least for a threshold)`;
   if (!needsValue && r.hysteresis > 0) return `op ${r.op} takes no hysteresis (use above or below with a band for a noisy measure)`;
   if (r.metric === 'coverage' && r.value > 100) return `value is a percentage of the frame and must be at most 100, got ${r.value}`;
   if (r.metric === 'count' && !Number.isInteger(r.value)) return `value counts things and must be a whole number, got ${r.value}`;

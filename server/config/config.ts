@@ -2,13 +2,18 @@
  * The whole configuration, from the flags (flags.ts) and the config file (file.ts): the server's
  * options and one CameraConfig per camera. Everything is checked here, before anything starts.
  */
-import { CAMERA_NAME, DEFAULT_CAMERA } from '../../shared/status.js';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Rule } from '../../shared/rules.js';
+import { CAMERA_NAME, DEFAULT_CAMERA } from '../../shared/status.js';
 import { applySettingsPatch, type SettingsPatch } from '../../shared/protocol.js';
-import { DEFAULT_SETTINGS, type RangeInput, type Triple } from '../../shared/settings.js';
+import { DEFAULT_SETTINGS, type RangeInput, type Triple, type View } from '../../shared/settings.js';
 import type { CameraControls } from '../capture/controls.js';
-import { fileProblem, parseSource, SourceSpecError, type SourceSpec } from '../capture/source.js';
-import { readConfigFile, type CameraFileEntry } from './file.js';
+import { describeFileProblem, fileProblem, parseSource, resolveRecordingSource, SourceSpecError, type SourceSpec } from '../capture/source.js';
+import type { MqttOptions } from '../outputs/mqtt.js';
+import type { RetentionOptions } from '../outputs/recorder.js';
+import type { WebhookConfig } from '../outputs/webhooks.js';
+import { readConfigFile, type CameraFileEntry, type OutputsFileEntry } from './file.js';
 import { ConfigError, readFlags, type FlagValues } from './flags.js';
 
 /** CaptureConfig is how a camera opens and reads its source. */
@@ -37,7 +42,46 @@ export interface CameraConfig {
   analyse: 'watched' | 'always';
   /** where the model method's ONNX files are (a model is named by its file name, never a path) */
   modelsDir: string | null;
+  /** the rules the config file gives (they replace the saved ones at start); null: the saved ones */
+  rules: Rule[] | null;
+  record: RecordConfig;
+  /** where the camera publishes H.264 (null: nowhere) */
+  publish: PublishConfig | null;
 }
+
+/** RecordConfig is how a camera records: which view, and which rules start a recording. Times in ms. */
+export interface RecordConfig {
+  view: View;
+  preRollMs: number;
+  postRollMs: number;
+  rules: string[];
+  /** 0: every frame */
+  maxFps: number;
+  maxDurationMs: number;
+}
+
+/** PublishConfig is where and what a camera publishes to a media server. */
+export interface PublishConfig {
+  /** rtsp:// or rtsps:// */
+  url: string;
+  view: View;
+  /** kbit/s; null: x264's constant quality */
+  bitrateKbps: number | null;
+  /** at most this many s between keyframes */
+  keyframeS: number;
+}
+
+/** OutputsConfig is what the cameras' results go out through (one of each for all cameras). */
+export interface OutputsConfig {
+  mqtt: MqttOptions | null;
+  webhooks: WebhookConfig[];
+  /** applied to each camera's recordings */
+  retention: RetentionOptions;
+  /** how others reach this server, for links in events (null: links are paths) */
+  publicUrl: string | null;
+}
+
+const DEFAULT_RECORD: RecordConfig = { view: 'masked', preRollMs: 0, postRollMs: 0, rules: [], maxFps: 0, maxDurationMs: 3_600_000 };
 
 /** TokenOptions are the flags that decide the tokens (resolved at start, see control/tokens.ts). */
 export interface TokenOptions {
@@ -67,6 +111,7 @@ export interface Config {
   preset: string | null;
   /** what --range/--space/--quality/--blobs change, over whatever is loaded (null: nothing) */
   settingsPatch: SettingsPatch | null;
+  outputs: OutputsConfig;
   quiet: boolean;
 }
 
@@ -81,16 +126,16 @@ export function parseRange(text: string): RangeInput {
   return { ...(m[1] ? { name: m[1] } : {}), ...(m[2] ? { color: m[2].toLowerCase() } : {}), lower: n.slice(0, 3) as Triple, upper: n.slice(3, 6) as Triple };
 }
 
-function parseSourceOption(text: string, where: string): SourceSpec {
+function parseSourceOption(text: string, where: string, dataDir: string, camera: string): SourceSpec {
   let source: SourceSpec;
   try {
-    source = parseSource(text);
+    source = resolveRecordingSource(parseSource(text), dataDir, camera);
   } catch (e) {
     throw new ConfigError(`${where}: ${(e as SourceSpecError).message}.`);
   }
   if (source.kind === 'file') {
     const problem = fileProblem(source.path);
-    if (problem) throw new ConfigError(`${where}: ${problem === 'not found' ? 'file not found' : 'not a file'}: ${source.path}.`);
+    if (problem) throw new ConfigError(`${where}: ${describeFileProblem(problem, source.path)}.`);
   }
   return source;
 }
@@ -107,6 +152,90 @@ function captureOf(v: FlagValues, entry: Partial<CameraFileEntry> = {}): Capture
     stallTimeoutMs: (entry.stall_timeout ?? v['stall-timeout']) * 1000,
     retry: { minMs: v['retry-min'] * 1000, maxMs: v['retry-max'] * 1000 },
     controls: entry.controls ?? {},
+  };
+}
+
+/** secretFile reads a secret (password, HMAC key) from a file, trimmed; a file that cannot be read is one sentence. */
+function secretFile(path: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${what}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? (e as Error).message})`}: ${path}.`);
+  }
+  if (!text) throw new ConfigError(`${what}: the file is empty: ${path}.`);
+  return text;
+}
+
+function recordOf(entry: CameraFileEntry | undefined): RecordConfig {
+  const r = entry?.record;
+  if (!r) return { ...DEFAULT_RECORD };
+  return { view: r.view, preRollMs: r.pre_roll * 1000, postRollMs: r.post_roll * 1000, rules: r.rules, maxFps: r.max_fps, maxDurationMs: r.max_duration * 1000 };
+}
+
+const PUBLISH_URL = /^rtsps?:\/\/[^/\s]+\S*$/;
+
+/** outputsOf merges the flags' outputs with the config file's (a flag wins over the file's field). */
+function outputsOf(v: FlagValues, file: OutputsFileEntry, where: string): OutputsConfig {
+  const fm = file.mqtt;
+  const url = v.mqtt ?? fm?.url ?? null;
+  let mqtt: MqttOptions | null = null;
+  if (url) {
+    const passwordFile = v['mqtt-password-file'] ?? fm?.password_file;
+    const username = v['mqtt-user'] ?? fm?.username;
+    if (passwordFile && !username) throw new ConfigError('--mqtt-password-file needs --mqtt-user (a broker checks a password against a user name).');
+    mqtt = {
+      url,
+      ...(username ? { username } : {}),
+      ...(passwordFile ? { password: secretFile(passwordFile, v['mqtt-password-file'] ? '--mqtt-password-file' : `${where}: outputs.mqtt.password_file`) } : {}),
+      ...((v['mqtt-ca'] ?? fm?.ca) ? { caFile: v['mqtt-ca'] ?? fm?.ca } : {}),
+      ...((v['mqtt-cert'] ?? fm?.cert) ? { certFile: v['mqtt-cert'] ?? fm?.cert } : {}),
+      ...((v['mqtt-key'] ?? fm?.key) ? { keyFile: v['mqtt-key'] ?? fm?.key } : {}),
+      baseTopic: fm?.base_topic !== undefined && v['mqtt-base-topic'] === 'segcam' ? fm.base_topic : v['mqtt-base-topic']!,
+      discoveryPrefix: fm?.discovery_prefix !== undefined && v['mqtt-discovery-prefix'] === 'homeassistant' ? fm.discovery_prefix : v['mqtt-discovery-prefix']!,
+      discovery: fm?.discovery ?? v['mqtt-discovery'],
+      snapshots: fm?.snapshots ?? v['mqtt-snapshots'],
+      ...(fm?.interval !== undefined ? { stateIntervalMs: fm.interval * 1000 } : {}),
+    };
+    for (const f of ['caFile', 'certFile', 'keyFile'] as const) {
+      const path = mqtt[f];
+      if (path) secretFile(path, `MQTT ${f.replace('File', '')} file`);
+    }
+    if (Boolean(mqtt.certFile) !== Boolean(mqtt.keyFile)) throw new ConfigError('--mqtt-cert and --mqtt-key go together: give both or neither.');
+  } else if (v['mqtt-user'] || v['mqtt-password-file'] || v['mqtt-ca'] || v['mqtt-cert'] || v['mqtt-key']) {
+    throw new ConfigError('the --mqtt-* options need --mqtt URL (which broker to use).');
+  }
+  const flagSecret = v['webhook-secret-file'] ? secretFile(v['webhook-secret-file'], '--webhook-secret-file') : undefined;
+  if (flagSecret && !v.webhook.length) throw new ConfigError('--webhook-secret-file needs --webhook URL (what to sign for).');
+  const webhooks: WebhookConfig[] = [
+    ...(file.webhooks ?? []).map((h, i) => ({
+      url: h.url,
+      ...(h.name ? { name: h.name } : {}),
+      ...(h.secret_file ? { secret: secretFile(h.secret_file, `${where}: outputs.webhooks.${i}.secret_file`) } : {}),
+      ...(h.cameras ? { cameras: h.cameras } : {}),
+      ...(h.rules ? { rules: h.rules } : {}),
+      ...(h.states ? { states: h.states } : {}),
+      ...(h.timeout !== undefined ? { timeoutMs: h.timeout * 1000 } : {}),
+      ...(h.retries !== undefined ? { retries: h.retries } : {}),
+      ...(h.queue !== undefined ? { queue: h.queue } : {}),
+      ...(h.headers ? { headers: h.headers } : {}),
+    })),
+    ...v.webhook.map((url) => ({ url, ...(flagSecret ? { secret: flagSecret } : {}) })),
+  ];
+  const names = new Set<string>();
+  for (const [i, h] of webhooks.entries()) {
+    const name = h.name ?? `webhook-${i + 1}`;
+    if (names.has(name)) throw new ConfigError(`${where}: two webhooks are named "${name}".`);
+    names.add(name);
+  }
+  const ageH = v['record-max-age'] || file.recordings?.max_age_hours || 0;
+  const sizeMb = v['record-max-size'] || file.recordings?.max_size_mb || 0;
+  return {
+    mqtt,
+    webhooks,
+    retention: { ...(ageH > 0 ? { maxAgeMs: ageH * 3_600_000 } : {}), ...(sizeMb > 0 ? { maxBytes: sizeMb * 1024 * 1024 } : {}) },
+    publicUrl: v['public-url']?.replace(/\/+$/, '') ?? null,
   };
 }
 
@@ -130,9 +259,20 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const add = (name: string, sourceText: string, where: string, entry?: CameraFileEntry): void => {
     if (!CAMERA_NAME.test(name)) throw new ConfigError(`${where}: camera name "${name}" must be 1-32 of a-z, 0-9, _ and -, starting with a letter or digit.`);
     if (cameras.some((c) => c.name === name)) throw new ConfigError(`${where}: there is already a camera named "${name}".`);
-    cameras.push({ name, source: parseSourceOption(sourceText, where), capture: captureOf(v, entry), analyse: entry?.analyse ?? v.analyse, modelsDir: v['models-dir'] ?? join(v['data-dir']!, 'models') });
+    const publish = entry?.publish ? { url: entry.publish.url, view: entry.publish.view, bitrateKbps: entry.publish.bitrate ?? null, keyframeS: entry.publish.keyframe } : null;
+    cameras.push({
+      name,
+      source: parseSourceOption(sourceText, where, v['data-dir']!, name),
+      capture: captureOf(v, entry),
+      analyse: entry?.analyse ?? v.analyse,
+      modelsDir: v['models-dir'] ?? join(v['data-dir']!, 'models'),
+      rules: entry?.rules ?? null,
+      record: recordOf(entry),
+      publish,
+    });
   };
-  if (v.config) for (const { name, entry } of readConfigFile(v.config)) add(name, entry.source, `${v.config}: cameras.${name}.source`, entry);
+  const file = v.config ? readConfigFile(v.config) : null;
+  if (file) for (const { name, entry } of file.cameras) add(name, entry.source, `${v.config}: cameras.${name}.source`, entry);
   for (const c of v.camera) {
     const eq = c.indexOf('=');
     if (eq <= 0 || eq === c.length - 1) throw new ConfigError(`--camera must look like NAME=SOURCE (e.g. door=rtsp://10.0.0.5/stream), got "${c}".`);
@@ -143,6 +283,23 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     add(DEFAULT_CAMERA, v.source, '--source');
   }
   if (!cameras.length) add(DEFAULT_CAMERA, 'auto', '--source');
+
+  // --publish [NAME=]URL: which camera publishes where (the flag wins over the file)
+  for (const p of v.publish) {
+    const m = /^([a-z0-9][a-z0-9_-]{0,31})=(.*)$/.exec(p);
+    const [name, url] = m ? [m[1]!, m[2]!] : [null, p];
+    if (!PUBLISH_URL.test(url)) throw new ConfigError(`--publish must look like [NAME=]rtsp://HOST:PORT/PATH, got "${p}".`);
+    if (name === null && cameras.length > 1) throw new ConfigError(`--publish ${url}: there are ${cameras.length} cameras; name one (NAME=URL).`);
+    const camera = name === null ? cameras[0]! : cameras.find((c) => c.name === name);
+    if (!camera) throw new ConfigError(`--publish: there is no camera named "${name}".`);
+    camera.publish = { url, view: camera.publish?.view ?? 'masked', bitrateKbps: camera.publish?.bitrateKbps ?? null, keyframeS: camera.publish?.keyframeS ?? 1 };
+  }
+  for (const c of cameras) {
+    const names = new Set((c.rules ?? []).map((r) => r.name));
+    const unknown = c.rules ? c.record.rules.filter((r) => !names.has(r)) : [];
+    if (unknown.length) throw new ConfigError(`${v.config}: cameras.${c.name}.record.rules: no rule named "${unknown[0]}" (the camera's rules are ${[...names].join(', ') || 'none'}).`);
+  }
+  const outputs = outputsOf(v, file?.outputs ?? {}, v.config ?? '');
 
   // the flags' settings: a patch over whatever is loaded (saved settings or --preset)
   let settingsPatch: SettingsPatch | null = null;
@@ -172,6 +329,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       dataDir: v['data-dir']!,
       preset: v.preset,
       settingsPatch,
+      outputs,
       quiet: v.quiet,
     },
   };

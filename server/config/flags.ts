@@ -87,7 +87,7 @@ const DEFAULT_DATA_DIR = join(process.env.XDG_CONFIG_HOME || join(homedir(), '.c
 
 /** FLAGS is every flag, in the order --help lists them. */
 export const FLAGS = {
-  source: text('S', null, 'the one camera (named main): camera index (0), device (/dev/video0), rtsp://, rtsps://, http(s):// URL, video file, demo, or auto (camera 0, else the demo)'),
+  source: text('S', null, 'the one camera (named main): camera index (0), device (/dev/video0), rtsp://, rtsps://, http(s):// URL, video file, recording folder or recording:[CAMERA/]ID, still image, demo, or auto (camera 0, else the demo)'),
   camera: list('NAME=S', 'a camera and its source (names: a-z, 0-9, _ and -, up to 32)'),
   config: text('FILE', null, 'YAML file with cameras: {NAME: {source, width, height, fps, ...}} (see README)'),
   port: num('N', 8080, 0, 65535, 'HTTP/WebSocket port; 0 picks a free one'),
@@ -101,7 +101,7 @@ export const FLAGS = {
     if (!/^[\w ]{4}$/.test(t)) throw new ConfigError(`--${f} must be four characters such as MJPG or YUYV, got "${t}".`);
   }),
   'rtsp-transport': choice(['tcp', 'udp'] as const, 'tcp', 'RTSP transport'),
-  loop: bool(true, 'loop video files (--no-loop plays once, then shows "ended")'),
+  loop: bool(true, 'loop video files and recordings (--no-loop plays once, then shows "ended")'),
   analyse: choice(['watched', 'always'] as const, 'watched', 'segment only while someone watches, or always (for metrics, status and events)'),
   'open-timeout': num('s', 5, 0.5, 600, 'a network source that has not opened and delivered a frame by then has failed', false),
   'stall-timeout': num('s', 5, 0.5, 3600, 'without a frame for this long, a live source is stalled and reopened', false),
@@ -127,6 +127,28 @@ export const FLAGS = {
   }),
   'max-viewers': num('N', 64, 1, 10_000, 'most simultaneous viewers over all cameras (WebSocket and MJPEG)'),
   'max-buffered': num('KiB', 512, 16, 1_048_576, "bytes a viewer that does not acknowledge frames may have queued before it skips frames"),
+  mqtt: text('URL', null, 'MQTT broker for rule states, events and Home Assistant discovery: mqtt://HOST[:PORT] or mqtts://', (t, f) => {
+    if (!/^mqtts?:\/\/[^/\s]+\/?$/.test(t)) throw new ConfigError(`--${f} must look like mqtt://HOST[:PORT] or mqtts://HOST[:PORT], got "${t}".`);
+  }),
+  'mqtt-user': text('NAME', null, 'MQTT user name'),
+  'mqtt-password-file': text('FILE', null, 'read the MQTT password from this file'),
+  'mqtt-ca': text('FILE', null, "PEM file of the CA that signed the broker's certificate (mqtts://)"),
+  'mqtt-cert': text('FILE', null, 'PEM client certificate for the broker'),
+  'mqtt-key': text('FILE', null, "PEM key of --mqtt-cert"),
+  'mqtt-base-topic': text('T', 'segcam', 'first level of every topic segcam publishes and takes commands on'),
+  'mqtt-discovery-prefix': text('T', 'homeassistant', 'Home Assistant discovery prefix'),
+  'mqtt-discovery': bool(true, 'publish Home Assistant discovery configs (--no-mqtt-discovery: states and events only)'),
+  'mqtt-snapshots': bool(false, 'publish a JPEG of the moment on BASE/CAMERA/snapshot with each rule change'),
+  webhook: list('URL', 'POST every rule change to this URL as signed JSON', (t, f) => {
+    if (!/^https?:\/\/\S+$/.test(t)) throw new ConfigError(`--${f} must be an http:// or https:// URL, got "${t}".`);
+  }),
+  'webhook-secret-file': text('FILE', null, 'HMAC-SHA256 key for the X-Segcam-Signature header of every --webhook'),
+  publish: list('[NAME=]URL', "publish a camera's masked view as H.264 to a media server (rtsp://HOST:PORT/PATH; NAME: which camera)"),
+  'public-url': text('URL', null, 'how others reach this server (e.g. https://cam.example.org), for the snapshot links in webhooks', (t, f) => {
+    if (!/^https?:\/\/[^\s?#]+$/.test(t)) throw new ConfigError(`--${f} must be an http:// or https:// URL without query, got "${t}".`);
+  }),
+  'record-max-age': num('h', 0, 0, 87_600, "delete a camera's recordings older than this; 0 keeps them", false),
+  'record-max-size': num('MiB', 0, 0, 10_485_760, "delete a camera's oldest recordings while they take more than this; 0: no limit"),
   'models-dir': text('D', null, 'where the model method finds its ONNX files (default: DATA_DIR/models)'),
   'data-dir': { ...text('D', DEFAULT_DATA_DIR, 'where the token, settings and presets are kept'), shown: '$XDG_CONFIG_HOME/segcam or ~/.config/segcam' } as FlagSpec<string | null>,
   quiet: bool(false, 'log warnings and errors only'),

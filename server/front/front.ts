@@ -28,6 +28,7 @@ import type { Logger } from '../log.js';
 import { tunedEnv } from '../malloc.js';
 import type { WsViewer } from '../stream/viewer.js';
 import { Camera } from './camera.js';
+import { loadRules, Outputs } from './outputs.js';
 
 const STATUS_EVERY_MS = 2000;
 /** HTTP requests (headers and body) must arrive within this; streams' responses are not bound by it */
@@ -75,42 +76,54 @@ async function initialSettings(config: Config, presets: PresetStore, dir: string
 }
 
 /** startFront starts everything; it throws ConfigError, or SettingsFileError for a broken saved file (left alone). */
-export async function startFront(config: Config, log: Logger): Promise<Running> {
+export async function startFront(config: Config, log: Logger, version?: string): Promise<Running> {
   // 1. tokens and the data folder
   const tokens = await resolveTokens(config.tokens, config.dataDir, (m) => log.warn(m));
   const heir = config.cameras.find((c) => c.name === DEFAULT_CAMERA) ?? config.cameras[0]!;
   await migrateDataDir(config.dataDir, heir.name, log);
 
-  // 2. cameras: settings, presets, a supervised process each
+  // 2. cameras: settings, presets, rules, a supervised process each
   const cameras: Camera[] = [];
+  const rules = new Map<Camera, Awaited<ReturnType<typeof loadRules>>>();
   for (const c of config.cameras) {
     const dir = cameraDir(config.dataDir, c.name);
     await removeStaleTemps(dir);
     const presets = new PresetStore(dir);
     await presets.open();
     const store = new SettingsStore(await initialSettings(config, presets, dir, c.name, log), dir, log);
-    cameras.push(new Camera(c, store, presets, log, { timeoutMs: config.cameraTimeoutMs, env: cameraEnv(c) }));
+    const camera = new Camera(c, store, presets, log, { timeoutMs: config.cameraTimeoutMs, env: cameraEnv(c) });
+    rules.set(camera, await loadRules(c, dir, log));
+    cameras.push(camera);
   }
 
-  // 3. who watches what
+  // 3. who watches what, and the control stage of each camera
   const sockets = new Map<Camera, Set<WsViewer>>(cameras.map((c) => [c, new Set()]));
   const viewers = (c: Camera, kind: 'ws' | 'mjpeg'): number => c.hub.count(kind);
   const consumers = (): number => cameras.reduce((n, c) => n + c.hub.count('ws') + c.hub.count('mjpeg'), 0);
-  const metrics = new Metrics(() => cameras, viewers);
   const controls = new Map(
     cameras.map((c) => [
       c.name,
-      new Control(c, log, (list) => {
-        const bytes = pack({ type: 'presets', ...list });
-        for (const v of sockets.get(c)!) v.sendPacked(bytes);
-      }),
+      new Control(
+        c,
+        log,
+        (list) => {
+          const bytes = pack({ type: 'presets', ...list });
+          for (const v of sockets.get(c)!) v.sendPacked(bytes);
+        },
+        { dataDir: config.dataDir },
+      ),
     ]),
   );
+
+  // 4. outputs: rules, recordings, MQTT, webhooks
+  const outputs = new Outputs(config.outputs, controls, log, version);
+  for (const c of cameras) outputs.add(c, cameraDir(config.dataDir, c.name), rules.get(c)!);
+  const metrics = new Metrics(() => cameras, viewers, () => outputs);
   const auth = new Auth(tokens, log);
   const startedAt = Date.now();
-  const services: Services = { cameras, controls, metrics, log, maxViewers: config.maxViewers, startedAt, consumers, viewers };
+  const services: Services = { cameras, controls, outputs, metrics, log, maxViewers: config.maxViewers, startedAt, consumers, viewers };
 
-  // 4. HTTP and WebSocket
+  // 5. HTTP and WebSocket
   const app = createApp(services, { auth, allowOrigins: config.allowOrigins, allowHosts: config.allowHosts, listenHost: config.host });
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000, connectionsCheckingInterval: 1000 }, app);
   const ws = attachWebSocket(server, {
@@ -132,6 +145,7 @@ export async function startFront(config: Config, log: Logger): Promise<Running> 
       viewers: () => c.hub.count('ws') + c.hub.count('mjpeg'),
       revision: () => c.store.revision,
       onViewChange: () => c.hub.updateDemand(),
+      outputs: () => outputs.cameras.get(c.name)!.now(),
     }),
     onViewer: (c, v) => {
       sockets.get(c)!.add(v);
@@ -155,6 +169,9 @@ export async function startFront(config: Config, log: Logger): Promise<Running> 
     });
     c.on('frame', (f) => metrics.observe(c.name, f));
   }
+  outputs.onRulesChanged((c) => {
+    for (const v of sockets.get(c)!) v.sendStatus();
+  });
   const statusTimer = setInterval(() => {
     for (const set of sockets.values()) for (const v of set) v.sendStatus();
   }, STATUS_EVERY_MS);
@@ -172,6 +189,7 @@ export async function startFront(config: Config, log: Logger): Promise<Running> 
     throw e;
   });
   const port = (server.address() as AddressInfo).port;
+  outputs.start();
 
   return {
     server,
@@ -183,6 +201,7 @@ export async function startFront(config: Config, log: Logger): Promise<Running> 
       ws.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await outputs.close();
       await Promise.all(cameras.map((c) => c.stop()));
       metrics.close();
     },

@@ -8,13 +8,16 @@
  */
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import { checkRules, RULE_NAME } from '../../shared/rules.js';
 import { ERROR_CODES, SegcamError, presetNameSchema, settingsPatchSchema, validatePlain, type CamerasResponse } from '../../shared/protocol.js';
-import { VIEWS, type View } from '../../shared/settings.js';
+import { VIEWS } from '../../shared/settings.js';
 import { CONTROLS } from '../capture/controls.js';
-import type { Control } from '../control/control.js';
+import { requireControl, type Control } from '../control/control.js';
 import type { Camera } from '../front/camera.js';
+import type { Outputs } from '../front/outputs.js';
 import type { Logger } from '../log.js';
-import type { Delivery, PublishedFrame } from '../stream/hub.js';
+import { currentFrame } from '../stream/current.js';
+import { listModels } from '../segment/methods/files.js';
 import { MjpegClient } from '../stream/mjpeg.js';
 import type { Metrics } from './metrics.js';
 import { OPENAPI } from './openapi.js';
@@ -23,6 +26,7 @@ import { OPENAPI } from './openapi.js';
 export interface Services {
   cameras: Camera[];
   controls: Map<string, Control>;
+  outputs: Outputs;
   metrics: Metrics;
   log: Logger;
   maxViewers: number;
@@ -39,17 +43,19 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** SNAPSHOT_FRESH_MS: a kept frame this young, made with the current settings, is served as it is. */
-const SNAPSHOT_FRESH_MS = 1000;
-const SNAPSHOT_WAIT_MS = 4000;
-
 const viewQuery = z.enum(VIEWS).default('masked');
 const fpsQuery = z.coerce.number().min(0).max(240).default(0);
 const sourceBody = z.strictObject({ source: z.string().min(1).max(2048) });
 const renameBody = z.strictObject({ to: presetNameSchema });
+const rulesBody = z.strictObject({ rules: z.unknown() });
+const switchBody = z.strictObject({ enabled: z.boolean() });
+const startBody = z.strictObject({ reason: z.string().regex(/^[\w .:-]{1,64}$/, 'must be 1-64 letters, digits, space, _ . : or -').optional() });
+const eventsQuery = z.coerce.number().int().min(1).max(200).default(50);
 const controlsBody = z.strictObject(Object.fromEntries(Object.keys(CONTROLS).map((k) => [k, z.number().finite().optional()])));
 
 const json = express.json({ limit: '16kb', strict: true });
+/** a camera's rules, at most MAX_RULES of them */
+const jsonRules = express.json({ limit: '64kb', strict: true });
 const caller = (req: Request) => ({ id: 0, role: req.role ?? ('view' as const) });
 const body = <T>(schema: z.ZodType<T>, req: Request, what: string): T => {
   const checked = validatePlain(schema, req.body ?? {}, what);
@@ -155,6 +161,13 @@ export function cameraRouter(s: Services): Router {
     })
     .all(only('GET', 'PATCH'));
 
+  r.route('/api/models')
+    .get((req, res) => {
+      const dir = cam(req).config.modelsDir;
+      res.json({ camera: cam(req).name, models: listModels(dir), ...(dir ? {} : { problem: 'no models folder is configured (--models-dir)' }) });
+    })
+    .all(only('GET'));
+
   r.route('/api/presets')
     .get(async (req, res) => void res.json(await control(req).listPresets()))
     .all(only('GET'));
@@ -188,13 +201,106 @@ export function cameraRouter(s: Services): Router {
     })
     .all(only('POST'));
 
+  const outputs = (req: Request) => s.outputs.cameras.get(cam(req).name)!;
+  const ruleName = (req: Request): string => {
+    const name = String(req.params.rule);
+    if (!RULE_NAME.test(name)) throw new SegcamError(ERROR_CODES.INVALID, 'rule name must be 1-32 of a-z, 0-9, _ and -, starting with a letter or digit');
+    return name;
+  };
+  r.route('/api/rules')
+    .get((req, res) => void res.json(outputs(req).report()))
+    .put(jsonRules, async (req, res) => {
+      requireControl(caller(req), 'change the rules');
+      const checked = checkRules(body(rulesBody, req, 'the request body').rules, 'rules');
+      if (!checked.ok) throw checked.error;
+      res.json(await outputs(req).setRules(checked.value));
+    })
+    .all(only('GET', 'PUT'));
+  r.route('/api/rules/:rule')
+    .get((req, res) => {
+      const name = ruleName(req);
+      const o = outputs(req);
+      const rule = o.engine.rules().find((x) => x.name === name);
+      if (!rule) throw new SegcamError(ERROR_CODES.NOT_FOUND, `camera ${cam(req).name} has no rule named "${name}"`);
+      res.json({ rule, state: o.engine.state(name) });
+    })
+    .patch(json, async (req, res) => {
+      requireControl(caller(req), 'switch a rule');
+      const { enabled } = body(switchBody, req, 'the request body');
+      res.json(await outputs(req).setEnabled(ruleName(req), enabled));
+    })
+    .all(only('GET', 'PATCH'));
+  r.route('/api/events')
+    .get((req, res) => {
+      const limit = query(eventsQuery, req.query.limit ?? undefined, 'limit');
+      const o = outputs(req);
+      res.json({ camera: cam(req).name, events: o.engine.events(limit).map((e) => ({ ...e, ...(e.analysis ? { picture: o.pictureUrl(e) } : {}) })) });
+    })
+    .all(only('GET'));
+  r.route('/api/events/:rule/:time.jpg')
+    .get(async (req, res) => {
+      const jpeg = await outputs(req).picture(ruleName(req), Number(req.params.time));
+      if (!jpeg) throw new SegcamError(ERROR_CODES.NOT_FOUND, 'no picture is kept of that change (only of the newest ones, while the server runs)');
+      res.set({ 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600', 'Cross-Origin-Resource-Policy': 'cross-origin' });
+      res.end(jpeg);
+    })
+    .all(only('GET'));
+
+  const recordingId = (req: Request): string => {
+    const id = String(req.params.id);
+    if (!outputs(req).recordings.pathOf(id)) throw new SegcamError(ERROR_CODES.INVALID, 'a recording id looks like 20261201-101500-000');
+    return id;
+  };
+  const recording = async (req: Request) => {
+    const r = await outputs(req).recordings.get(recordingId(req));
+    if (!r) throw new SegcamError(ERROR_CODES.NOT_FOUND, `camera ${cam(req).name} has no recording ${req.params.id}`);
+    return r;
+  };
+  r.route('/api/recordings')
+    .get(async (req, res) => void res.json({ camera: cam(req).name, recorder: outputs(req).recorder.status(), recordings: await outputs(req).recordings.list() }))
+    .all(only('GET'));
+  r.route('/api/recordings/start')
+    .post(json, async (req, res) => {
+      requireControl(caller(req), 'start a recording');
+      const { reason } = body(startBody, req, 'the request body');
+      res.status(201).json(await outputs(req).recorder.start(reason ?? 'manual'));
+    })
+    .all(only('POST'));
+  r.route('/api/recordings/stop')
+    .post(json, async (req, res) => {
+      requireControl(caller(req), 'stop a recording');
+      res.json({ stopped: await outputs(req).recorder.stop() });
+    })
+    .all(only('POST'));
+  r.route('/api/recordings/:id')
+    .get(async (req, res) => void res.json(await recording(req)))
+    .delete(async (req, res) => {
+      requireControl(caller(req), 'delete a recording');
+      const id = recordingId(req);
+      if (!(await outputs(req).recordings.delete(id))) throw new SegcamError(ERROR_CODES.NOT_FOUND, `camera ${cam(req).name} has no recording ${id}`);
+      res.json({ deleted: id });
+    })
+    .all(only('GET', 'DELETE'));
+  r.route('/api/recordings/:id/download')
+    .get(async (req, res) => {
+      await recording(req);
+      const d = await outputs(req).recordings.download(recordingId(req));
+      if (!d) throw new SegcamError(ERROR_CODES.NOT_FOUND, `camera ${cam(req).name} has no recording ${req.params.id}`);
+      res.set({ 'Content-Type': 'application/x-tar', 'Content-Disposition': `attachment; filename="${d.filename}"` });
+      d.stream.pipe(res);
+      res.on('close', () => d.stream.destroy());
+      d.stream.on('error', () => res.destroy());
+    })
+    .all(only('GET'));
+
   const snapshot = async (req: Request, res: Response): Promise<void> => {
     const view = query(viewQuery, req.query.view, 'view');
     const c = cam(req);
-    const frame = await currentFrame(c, view);
+    const frame = await currentFrame(c.hub, view, c.store.revision);
     if (!frame || frame.placeholder) {
       const st = c.status;
-      throw new SegcamError(ERROR_CODES.NO_FRAME, `no picture: camera ${c.name} is ${st.state}${st.error ? ` (${st.error})` : ''}`);
+      const why = c.segmentError ?? `camera ${c.name} is ${st.state}${st.error ? ` (${st.error})` : ''}`;
+      throw new SegcamError(ERROR_CODES.NO_FRAME, `no picture: ${why}`);
     }
     res.set({ 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store', 'X-Timestamp': (frame.ts / 1000).toFixed(3), 'X-Settings-Revision': String(frame.rev), 'Cross-Origin-Resource-Policy': 'cross-origin' });
     res.end(frame.jpeg);
@@ -227,41 +333,10 @@ export function cameraRouter(s: Services): Router {
   return r;
 }
 
-/**
- * currentFrame returns a frame of a view made with the camera's current settings: the kept
- * newest one if it is fresh and of the current revision, else the next one published (the
- * camera is asked for one if nobody watches that view), waiting at most SNAPSHOT_WAIT_MS.
- */
-function currentFrame(c: Camera, view: View): Promise<PublishedFrame | undefined> {
-  const rev = c.store.revision;
-  const kept = c.hub.newestFrame(view);
-  if (kept && !kept.placeholder && kept.rev >= rev && Date.now() - kept.ts < SNAPSHOT_FRESH_MS) return Promise.resolve(kept);
-  return new Promise((resolve) => {
-    let done = false;
-    const once = {
-      kind: 'snapshot' as const,
-      watching: view,
-      deliver: (f: PublishedFrame): Delivery => {
-        if (f.placeholder || f.rev < rev) return 'passed'; // no picture yet, or made before the change: wait for the next
-        finish(f);
-        return 'sent';
-      },
-    };
-    const timer = setTimeout(() => finish(c.hub.newestFrame(view)), SNAPSHOT_WAIT_MS);
-    function finish(f: PublishedFrame | undefined): void {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      c.hub.remove(once);
-      resolve(f);
-    }
-    c.hub.add(once);
-  });
-}
-
 /** statusReport is the body of GET /cam/NAME/api/status. */
 export function statusReport(s: Services, c: Camera) {
   const k = c.counters;
+  const o = s.outputs.cameras.get(c.name);
   return {
     camera: c.name,
     source: c.status,
@@ -284,6 +359,14 @@ export function statusReport(s: Services, c: Camera) {
     /** the newest analysis, with its frame's capture time (`ts`) and age */
     analysis: c.analysis ? { ...c.analysis, ageMs: Math.max(0, Date.now() - c.analysis.ts) } : null,
     revision: c.store.revision,
+    analysing: c.analysing,
+    /** why the method fails now (a model file gone, say); null: it works */
+    segmentError: c.segmentError,
+    rules: o ? o.engine.states() : [],
+    recorder: o ? o.recorder.status() : null,
+    outputs: s.outputs.status(),
+    /** publishing to a media server (null: not publishing, or not yet started) */
+    publish: c.publishStats,
     /** Mats alive in OpenCV's allocator (flat over time when every per-frame Mat is released) */
     liveMats: k.liveMats,
   };

@@ -273,7 +273,12 @@ export class MqttOutput {
     this.publishRule(change.camera, state, change.reason);
     const { camera, rule, state: s, previous, time, reason, value, analysis } = change;
     this.publish(`${this.base}/${camera}/events`, JSON.stringify({ camera, rule, state: s, previous, time, reason, value, analysis }), { retain: false });
-    if (this.opts.snapshots && snapshot) this.publish(`${this.base}/${camera}/snapshot`, Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength), { retain: true });
+    if (snapshot) this.snapshot(camera, snapshot);
+  }
+
+  /** snapshot publishes the picture of a camera's newest rule change (with `snapshots`), retained. */
+  snapshot(camera: string, jpeg: Uint8Array): void {
+    if (this.opts.snapshots) this.publish(`${this.base}/${camera}/snapshot`, Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { retain: true });
   }
 
   /** analysis offers a camera's newest analysis; its coverage goes out at most every stateIntervalMs (the newest wins). */

@@ -25,6 +25,7 @@ import {
   type ClientMessage,
   type Role,
   type ServerMessage,
+  type StatusMessage,
   type SourceStatus,
 } from '../../shared/protocol.js';
 import { VIEWS, type View } from '../../shared/settings.js';
@@ -63,6 +64,8 @@ export interface ViewerContext {
   viewers: () => number;
   revision: () => number;
   onViewChange: () => void;
+  /** the camera's rules' states and the recording it is making, for the status message */
+  outputs: () => Pick<StatusMessage, 'rules' | 'recording'>;
 }
 
 /** WsViewer is one connected browser or script. */
@@ -187,7 +190,7 @@ export class WsViewer implements Consumer {
   }
 
   sendStatus(): void {
-    this.send({ type: 'status', status: this.ctx.status(), viewers: this.ctx.viewers(), dropped: this.dropped });
+    this.send({ type: 'status', status: this.ctx.status(), viewers: this.ctx.viewers(), dropped: this.dropped, ...this.ctx.outputs() });
   }
 
   private error(code: SegcamError['code'], message: string, ref?: string): void {

@@ -16,9 +16,11 @@
  * a binding without forwardAsync, and for comparison) inference runs in `apply` itself, still
  * at most `maxFps` times a second.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { modelFileSchema, regionColour, type Method, type ModelMethod } from '../../../shared/methods.js';
+import { statSync } from 'node:fs';
+import { regionColour, type Method, type ModelMethod } from '../../../shared/methods.js';
+import { resolveModelFile } from './files.js';
+
+export { listModels, resolveModelFile } from './files.js';
 import { blank, cv, type Mat } from '../../cv.js';
 import { unionMask } from './regions.js';
 import { runOffThread } from './threads.js';
@@ -36,30 +38,6 @@ export const FPS_WINDOW = 8;
 export interface ModelOptions extends SegmenterDeps {
   now?: () => number;
   sync?: boolean;
-}
-
-/**
- * resolveModelFile returns the path of model file `file` inside `modelsDir`, or throws a
- * sentence saying why it cannot be used. Only a plain file name is accepted: no path, no
- * parent folder, nothing outside the folder.
- */
-export function resolveModelFile(modelsDir: string | null, file: string): string {
-  if (!modelsDir) throw new Error('no models folder is configured, so no model can be loaded');
-  if (!modelFileSchema.safeParse(file).success) throw new Error(`"${file}" is not the name of an .onnx file`);
-  const dir = resolve(modelsDir);
-  const path = resolve(dir, file);
-  if (dirname(path) !== dir) throw new Error(`"${file}" is not a file of the models folder`);
-  if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`model file ${file} is not in the models folder`);
-  return path;
-}
-
-/** listModels returns the names of the .onnx files in `modelsDir` that a model method may name, sorted. */
-export function listModels(modelsDir: string | null): string[] {
-  if (!modelsDir || !existsSync(modelsDir)) return [];
-  return readdirSync(modelsDir, { withFileTypes: true })
-    .filter((e) => e.isFile() && modelFileSchema.safeParse(e.name).success)
-    .map((e) => e.name)
-    .sort();
 }
 
 /**

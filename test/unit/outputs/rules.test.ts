@@ -38,6 +38,14 @@ describe('rule schema', () => {
     expect(rule({ op: 'absent', hold: 1, release: 5 })).toMatchObject({ value: 0, hold: 1, release: 5 });
   });
 
+  it('takes back every rule it gives out (GET, the saved file), as it is', () => {
+    const given = [{ name: 'p', op: 'present', subject: { range: 'red' } }, { name: 'a', op: 'absent', hold: 2 }, { name: 'n', op: 'at_least', value: 2 }, { name: 'c', op: 'below', value: 5, hysteresis: 1 }];
+    const once = checkRules(given);
+    expect(once.ok).toBe(true);
+    const twice = checkRules(JSON.parse(JSON.stringify(once.ok && once.value)));
+    expect(twice.ok && twice.value).toEqual(once.ok && once.value);
+  });
+
   it('takes the config file map form, naming the rule in errors', () => {
     const parsed = rulesInputSchema.parse({ 'red-seen': { subject: { range: 'red' }, op: 'above', value: 2 }, gone: { op: 'absent' } });
     expect(parsed.map((r) => r.name)).toEqual(['red-seen', 'gone']);

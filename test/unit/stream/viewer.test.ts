@@ -48,6 +48,7 @@ async function pair(o: { autoPong?: boolean; pickMs?: number } = {}): Promise<{ 
           log: createLogger(true),
           maxBufferedBytes: 512 * 1024,
           status: () => ({ state: 'live', reason: 'OK', source: 'demo', kind: 'demo', since: 0 }),
+          outputs: () => ({ recording: null }),
           viewers: () => 1,
           revision: () => 1,
           onViewChange: () => undefined,
