@@ -10,7 +10,9 @@
 import { METHOD_KINDS, type MethodKind } from '../shared/methods.js';
 import type { Analysis, SettingsPatch } from '../shared/protocol.js';
 import { DEFAULT_SETTINGS, LIMITS, cloneSettings, type ColorRange, type MotionAlgorithm, type MotionMode, type Settings } from '../shared/settings.js';
-import { byId } from './dom.js';
+import type { ModelsReport } from '../shared/outputs.js';
+import type { Api } from './api.js';
+import { applyOff, byId } from './dom.js';
 import { ClustersPanel } from './methods/clusters.js';
 import { ColourPanel } from './methods/colour.js';
 import { EdgesPanel } from './methods/edges.js';
@@ -60,6 +62,7 @@ export class Controls {
     private readonly root: HTMLElement,
     private readonly send: (patch: SettingsPatch) => void,
     private readonly toast: (text: string) => void = () => {},
+    private readonly api: Api | null = null,
   ) {
     const self = this;
     this.section = {
@@ -77,6 +80,7 @@ export class Controls {
         return self.readOnly;
       },
       toast: (t) => this.toast(t),
+      models: () => (this.api ? this.api.get<ModelsReport>('/api/models') : Promise.resolve({ camera: '', models: [] })),
     };
     this.targets = new TargetsSection(this.section, () => this.onTool('crosshair'));
     this.zones = new ZonesSection(this.section, () => this.onTool('zone'));
@@ -317,9 +321,7 @@ export class Controls {
   /** applyDisabled turns every control off while nothing may be changed (those marked data-off stay off regardless). */
   private applyDisabled(): void {
     this.root.classList.toggle('read-only', this.readOnly);
-    this.root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select').forEach((e) => {
-      if (!e.closest('.always')) e.disabled = this.readOnly || e.dataset.off === 'true';
-    });
+    applyOff(this.root, this.readOnly);
     this.updateHistoryButtons();
   }
 

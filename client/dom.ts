@@ -30,3 +30,14 @@ export function setOptions(select: HTMLSelectElement, names: readonly string[], 
   select.replaceChildren(...names.map((n) => el('option', { value: n }, n)));
   if (selected !== undefined && names.includes(selected)) select.value = selected;
 }
+
+/**
+ * applyOff turns every input, button and select under `root` off while nothing may be changed
+ * (view-only, or disconnected), and those marked `data-off="true"` off regardless; those inside
+ * `.always` are left alone.
+ */
+export function applyOff(root: ParentNode, readOnly: boolean): void {
+  for (const e of root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select')) {
+    if (!e.closest('.always')) e.disabled = readOnly || e.dataset.off === 'true';
+  }
+}

@@ -1,16 +1,21 @@
 /**
  * The segcam viewer: at `/` with several cameras, the overview; otherwise one camera's viewer,
- * wiring the connection, the picture, the tuning panel and the status overlay.
+ * wiring the connection, the picture, the tuning panel, the rules and recordings (over the HTTP
+ * API, kept live by the status messages) and the status overlay.
  * A frame's path here: connection (ack) → view (decode, draw newest) → status (fps, latency).
  * A change's path: controls → connection (`set`) → server → `settings` to every viewer.
  */
 import { VIEWS, type View as ViewName } from '../shared/settings.js';
 import type { ServerMessage } from '../shared/protocol.js';
+import { Api } from './api.js';
 import { Connection, cameraOfPage, type ConnectionState } from './connection.js';
 import { Controls } from './controls.js';
 import { byId, setOptions } from './dom.js';
 import { Overview, fetchCameras } from './overview.js';
 import { PictureInput } from './picture.js';
+import { RecordingsSection } from './recordings.js';
+import { RulesSection } from './rules.js';
+import type { OutputsContext } from './section.js';
 import { StatusOverlay } from './status.js';
 import { View } from './view.js';
 
@@ -68,7 +73,22 @@ function startViewer(camera: string | null): void {
     lastFrameAt = performance.now();
     controls.showAnalysis(view.current?.analysis);
   });
-  const controls = new Controls(byId('panel'), (patch) => connection.send({ type: 'set', settings: patch, id: ++setId }), toast);
+  const api = new Api((path) => connection.apiUrl(path));
+  const controls = new Controls(byId('panel'), (patch) => connection.send({ type: 'set', settings: patch, id: ++setId }), toast, api);
+  const outputs: OutputsContext = {
+    api,
+    get readOnly() {
+      return controls.readOnly;
+    },
+    toast,
+    settings: () => controls.current,
+    analysis: () => view.current?.analysis,
+    serverNow: () => connection.serverNow(),
+  };
+  const rules = new RulesSection(outputs);
+  const recordings = new RecordingsSection(outputs);
+  byId('rules-body').append(rules.element);
+  byId('recordings-body').append(recordings.element);
   view.settings = () => controls.current;
   const saved = localStorage.getItem(VIEW_KEY) as ViewName | null;
   const connection = new Connection(camera, onMessage, onState, saved && (VIEWS as readonly string[]).includes(saved) ? saved : 'masked');
@@ -95,6 +115,8 @@ function startViewer(camera: string | null): void {
         document.body.dataset.ready = '1';
         if (m.role !== 'control') toast('View-only: you can watch but not change settings');
         connection.send({ type: 'presets' });
+        void rules.refresh();
+        void recordings.refresh();
         break;
       }
       case 'frame':
@@ -116,6 +138,8 @@ function startViewer(camera: string | null): void {
         status.source = m.status;
         status.viewers = m.viewers;
         status.dropped = m.dropped;
+        rules.status(m.rules, m.rulesRevision);
+        recordings.status(m.recording);
         break;
       case 'error':
         toast(`${m.ref ? `${m.ref}: ` : ''}${m.message}`);
@@ -275,7 +299,7 @@ function startViewer(camera: string | null): void {
 
   controls.wire();
   connection.open();
-  window.segcam = { status, view, controls, connection, picture };
+  window.segcam = { status, view, controls, connection, picture, rules, recordings };
 }
 
 const camera = cameraOfPage();

@@ -304,8 +304,10 @@ export interface StatusMessage {
   viewers: number;
   /** Frames this viewer missed because its connection was busy. */
   dropped: number;
-  /** The camera's rules and their states, when it has any. */
+  /** The camera's rules and their states, when it has any (or has had: an empty list after the last was removed). */
   rules?: RuleState[];
+  /** Bumped by every change of the rules' definitions or switches: fetch /api/rules again when it moves. */
+  rulesRevision?: number;
   /** The recording being made now, if any. */
   recording?: RecordingNow | null;
 }

@@ -5,13 +5,14 @@
  * one place that knows where in an analysis a subject's value lives. Pure data and pure
  * functions, imported by the server and the viewer (browser-safe).
  *
- * A rule as the config file or the API gives it (seconds, percent):
+ * A rule as the API gives it, in a list (seconds, percent):
  *
  *   { name: red-seen, subject: { range: red }, op: above, value: 2, hold: 1, hysteresis: 0.5 }
  *   { name: crowd, subject: { range: person }, op: at_least, value: 3 }       # metric: count
  *   { name: empty, op: absent, hold: 10 }                                     # the whole mask
  *
- * In the config file the rules of a camera may also be a map from name to the rest.
+ * The config file writes a camera's rules as a map from name to the rest (the API takes that
+ * form too).
  */
 import { z } from 'zod';
 import { validatePlain, type Analysis, type Checked, type TimedAnalysis } from './protocol.js';
@@ -173,7 +174,16 @@ export const rulesInputSchema = z.union([rulesSchema, rulesMapSchema]);
 
 /** checkRules validates untrusted rules (a list or a map); the error names the field. */
 export function checkRules(input: unknown, what = 'rules'): Checked<Rule[]> {
-  return validatePlain(Array.isArray(input) ? rulesSchema : rulesMapSchema, input, what) as Checked<Rule[]>;
+  const checked = validatePlain(Array.isArray(input) ? rulesSchema : rulesMapSchema, input, what) as Checked<Rule[]>;
+  if (checked.ok || !Array.isArray(input)) return checked;
+  // a list's error starts with the index: say which rule, by its place and name
+  const m = /^(\d+)(\.(\S+))? /.exec(checked.error.message);
+  if (!m) return checked;
+  const i = Number(m[1]);
+  const name = (input[i] as { name?: unknown } | undefined)?.name;
+  const which = `rule ${i + 1}${typeof name === 'string' && name ? ` ("${name.slice(0, 32)}")` : ''}${m[3] ? `: ${m[3]}` : ''}`;
+  checked.error.message = `${which} ${checked.error.message.slice(m[0].length)}`;
+  return checked;
 }
 
 /** sameRule tells whether two rules decide alike (`enabled` aside: it is a switch, not a definition). */

@@ -1,5 +1,6 @@
 /**
- * The model method's panel: the ONNX file (a name in the server's models folder), its input
+ * The model method's panel: the ONNX file (a menu of the server's models folder, or a name typed
+ * in while the folder holds none, with the server's sentence when it cannot list it), its input
  * (size, mean in B, G, R order, scale, R/B swap), its classes (an editable list, in the order
  * of the model's output channels) with a checkbox per class making it foreground, how scores are
  * read (softmax or raw) and the threshold a pixel's best class must reach, the model's own rate
@@ -12,11 +13,20 @@ import { checkField, clamp, clampInt, levelSlider, numberField, pair, panelRoot,
 
 /** STALE_MS: without a frame of this method for this long, the panel says the camera may not be able to run it. */
 const STALE_MS = 3000;
+/** MODELS_EVERY_MS: the models folder is listed again at most this often (when the panel shows, or the menu is opened). */
+const MODELS_EVERY_MS = 5000;
 
 export class ModelPanel implements MethodPanel {
   readonly kind = 'model' as const;
   readonly element: HTMLElement;
   private readonly file: HTMLInputElement;
+  private readonly fileMenu = el('select', { id: 'model-file-menu', hidden: true });
+  private readonly fileLabel = el('label', { for: 'model-file', title: 'An .onnx file in the server\u2019s models folder' }, 'File');
+  private readonly filesNote = el('p', { id: 'model-files', class: 'note', hidden: true });
+  private models: string[] = [];
+  private modelsProblem: string | null = null;
+  private modelsAt = 0;
+  private modelsLoading = false;
   private readonly inW: HTMLInputElement;
   private readonly inH: HTMLInputElement;
   private readonly mean: HTMLInputElement[];
@@ -41,6 +51,8 @@ export class ModelPanel implements MethodPanel {
       const f = this.file.value.trim();
       if (f) send({ file: f });
     });
+    this.fileMenu.addEventListener('change', () => this.fileMenu.value && send({ file: this.fileMenu.value }));
+    this.fileMenu.addEventListener('focus', () => this.listModels(1000));
     const [wL, w] = numberField('model-width', 'Input width px', { min: L.modelSide[0], max: L.modelSide[1] }, (v) =>
       send({ input: { width: clampInt(v, L.modelSide[0], L.modelSide[1]) } }),
     );
@@ -97,7 +109,7 @@ export class ModelPanel implements MethodPanel {
       el(
         'div',
         { class: 'grid' },
-        pair(el('label', { for: 'model-file', title: 'An .onnx file in the server\u2019s models folder' }, 'File'), this.file),
+        pair(this.fileLabel, el('div', { class: 'file-pick' }, this.fileMenu, this.file)),
         pair(wL, w),
         pair(hL, h),
         pair(el('label', { for: 'model-mean-b', title: 'Subtracted from each pixel, in B, G, R order' }, 'Mean B, G, R'), el('div', { class: 'triple' }, ...this.mean)),
@@ -106,6 +118,7 @@ export class ModelPanel implements MethodPanel {
         pair(scL, sc),
         pair(fL, f),
       ),
+      this.filesNote,
       this.threshold.element,
       el('h4', {}, 'Classes ', el('small', {}, '(in output order; ticked = foreground)')),
       this.classList,
@@ -124,6 +137,8 @@ export class ModelPanel implements MethodPanel {
   show(m: Method): void {
     if (m.kind !== 'model') return;
     setValue(this.file, m.file);
+    this.showModels(m.file);
+    this.listModels(MODELS_EVERY_MS);
     setValue(this.inW, m.input.width);
     setValue(this.inH, m.input.height);
     m.mean.forEach((v, i) => {
@@ -146,6 +161,58 @@ export class ModelPanel implements MethodPanel {
     });
     this.addClass.dataset.off = String(m.classes.length >= METHOD_LIMITS.maxClasses);
     this.addClass.disabled = this.ctx.readOnly || m.classes.length >= METHOD_LIMITS.maxClasses;
+  }
+
+  /** listModels asks the server for the models folder's files, unless it did less than `everyMs` ago. */
+  private listModels(everyMs: number): void {
+    if (this.modelsLoading || (this.modelsAt && performance.now() - this.modelsAt < everyMs)) return;
+    this.modelsLoading = true;
+    this.ctx
+      .models()
+      .then(
+        (r) => {
+          this.models = r.models;
+          this.modelsProblem = r.problem ?? null;
+        },
+        (e: unknown) => {
+          this.models = [];
+          this.modelsProblem = `The models folder cannot be listed: ${(e as Error).message}`;
+        },
+      )
+      .finally(() => {
+        this.modelsLoading = false;
+        this.modelsAt = performance.now();
+        const m = this.ctx.method();
+        if (m.kind === 'model') this.showModels(m.file);
+      });
+  }
+
+  /** showModels offers the folder's files in the menu (the file in use too, marked when it is not there), or the text field when there are none. */
+  private showModels(file: string): void {
+    const listed = this.models.length > 0;
+    this.fileMenu.hidden = !listed;
+    this.file.hidden = listed;
+    this.fileLabel.htmlFor = listed ? 'model-file-menu' : 'model-file';
+    if (listed) {
+      const options: [string, string][] = this.models.map((n) => [n, n]);
+      if (file && !this.models.includes(file)) options.unshift([file, `${file} (not in the folder)`]);
+      const key = options.map(([v, t]) => `${v}\u0000${t}`).join('\u0001');
+      if (this.fileMenu.dataset.key !== key) {
+        this.fileMenu.replaceChildren(...options.map(([v, t]) => el('option', { value: v }, t)));
+        this.fileMenu.dataset.key = key;
+      }
+      setValue(this.fileMenu, file);
+    }
+    const note =
+      this.modelsProblem ??
+      (listed
+        ? this.models.includes(file)
+          ? ''
+          : `"${file}" is not in the models folder: choose one of its files.`
+        : 'The models folder holds no .onnx file: put one there, or type a name.');
+    this.filesNote.textContent = note;
+    this.filesNote.hidden = !note;
+    this.filesNote.classList.toggle('warn', Boolean(this.modelsProblem) || (listed && !this.models.includes(file)));
   }
 
   private buildClasses(m: ModelMethod): void {

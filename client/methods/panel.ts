@@ -7,6 +7,7 @@
  */
 import type { Method, MethodKind } from '../../shared/methods.js';
 import type { Analysis, SettingsPatch } from '../../shared/protocol.js';
+import type { ModelsReport } from '../../shared/outputs.js';
 import { el } from '../dom.js';
 
 /** MethodPatch is a change of the method: its kind and any of its fields. */
@@ -21,6 +22,8 @@ export interface PanelContext {
   /** readOnly: nothing can be changed from here (view-only, or disconnected) */
   readonly readOnly: boolean;
   toast(text: string): void;
+  /** models lists the .onnx files the server's models folder holds (GET /api/models) */
+  models(): Promise<ModelsReport>;
 }
 
 /** MethodPanel is one method's controls and readouts. */

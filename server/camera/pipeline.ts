@@ -101,7 +101,7 @@ export class CameraPipeline {
       reconnects: this.counters.reconnectsBefore + this.capture.reconnects,
       liveMats: m ? m.NumAllocations - m.NumDeAllocations : null,
       publish: this.publisher?.stats() ?? null,
-      segmentError: this.lastFailure,
+      segmentError: this.lastFailure ?? this.segmentation.problem(),
     };
   }
 

@@ -14,7 +14,7 @@ import type { MqttOptions } from '../outputs/mqtt.js';
 import type { RetentionOptions } from '../outputs/recorder.js';
 import type { WebhookConfig } from '../outputs/webhooks.js';
 import { readConfigFile, type CameraFileEntry, type OutputsFileEntry } from './file.js';
-import { ConfigError, readFlags, type FlagValues } from './flags.js';
+import { ConfigError, readFlags, type FlagName, type FlagValues } from './flags.js';
 
 /** CaptureConfig is how a camera opens and reads its source. */
 export interface CaptureConfig {
@@ -177,7 +177,7 @@ function recordOf(entry: CameraFileEntry | undefined): RecordConfig {
 const PUBLISH_URL = /^rtsps?:\/\/[^/\s]+\S*$/;
 
 /** outputsOf merges the flags' outputs with the config file's (a flag wins over the file's field). */
-function outputsOf(v: FlagValues, file: OutputsFileEntry, where: string): OutputsConfig {
+function outputsOf(v: FlagValues, given: Set<FlagName>, file: OutputsFileEntry, where: string): OutputsConfig {
   const fm = file.mqtt;
   const url = v.mqtt ?? fm?.url ?? null;
   let mqtt: MqttOptions | null = null;
@@ -192,10 +192,10 @@ function outputsOf(v: FlagValues, file: OutputsFileEntry, where: string): Output
       ...((v['mqtt-ca'] ?? fm?.ca) ? { caFile: v['mqtt-ca'] ?? fm?.ca } : {}),
       ...((v['mqtt-cert'] ?? fm?.cert) ? { certFile: v['mqtt-cert'] ?? fm?.cert } : {}),
       ...((v['mqtt-key'] ?? fm?.key) ? { keyFile: v['mqtt-key'] ?? fm?.key } : {}),
-      baseTopic: fm?.base_topic !== undefined && v['mqtt-base-topic'] === 'segcam' ? fm.base_topic : v['mqtt-base-topic']!,
-      discoveryPrefix: fm?.discovery_prefix !== undefined && v['mqtt-discovery-prefix'] === 'homeassistant' ? fm.discovery_prefix : v['mqtt-discovery-prefix']!,
-      discovery: fm?.discovery ?? v['mqtt-discovery'],
-      snapshots: fm?.snapshots ?? v['mqtt-snapshots'],
+      baseTopic: given.has('mqtt-base-topic') ? v['mqtt-base-topic']! : (fm?.base_topic ?? v['mqtt-base-topic']!),
+      discoveryPrefix: given.has('mqtt-discovery-prefix') ? v['mqtt-discovery-prefix']! : (fm?.discovery_prefix ?? v['mqtt-discovery-prefix']!),
+      discovery: given.has('mqtt-discovery') ? v['mqtt-discovery'] : (fm?.discovery ?? v['mqtt-discovery']),
+      snapshots: given.has('mqtt-snapshots') ? v['mqtt-snapshots'] : (fm?.snapshots ?? v['mqtt-snapshots']),
       ...(fm?.interval !== undefined ? { stateIntervalMs: fm.interval * 1000 } : {}),
     };
     for (const f of ['caFile', 'certFile', 'keyFile'] as const) {
@@ -229,8 +229,8 @@ function outputsOf(v: FlagValues, file: OutputsFileEntry, where: string): Output
     if (names.has(name)) throw new ConfigError(`${where}: two webhooks are named "${name}".`);
     names.add(name);
   }
-  const ageH = v['record-max-age'] || file.recordings?.max_age_hours || 0;
-  const sizeMb = v['record-max-size'] || file.recordings?.max_size_mb || 0;
+  const ageH = given.has('record-max-age') ? v['record-max-age'] : (file.recordings?.max_age_hours ?? 0);
+  const sizeMb = given.has('record-max-size') ? v['record-max-size'] : (file.recordings?.max_size_mb ?? 0);
   return {
     mqtt,
     webhooks,
@@ -299,7 +299,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     const unknown = c.rules ? c.record.rules.filter((r) => !names.has(r)) : [];
     if (unknown.length) throw new ConfigError(`${v.config}: cameras.${c.name}.record.rules: no rule named "${unknown[0]}" (the camera's rules are ${[...names].join(', ') || 'none'}).`);
   }
-  const outputs = outputsOf(v, file?.outputs ?? {}, v.config ?? '');
+  const outputs = outputsOf(v, given, file?.outputs ?? {}, v.config ?? '');
 
   // the flags' settings: a patch over whatever is loaded (saved settings or --preset)
   let settingsPatch: SettingsPatch | null = null;

@@ -8,7 +8,7 @@
  *   cameras:
  *     door:
  *       source: "rtsp://cam1/stream"
- *       rules: { person: { range: red, op: above, value: 2, hold: 1 } }
+ *       rules: { person: { subject: { range: red }, op: above, value: 2, hold: 1 } }
  *       record: { rules: [person], pre_roll: 3, post_roll: 5 }
  *       publish: rtsp://127.0.0.1:8554/door
  *     bench: { source: 0, width: 1280, height: 720, fps: 30, fourcc: MJPG, controls: { exposure: 150 } }
@@ -60,7 +60,7 @@ export const cameraFileSchema = z.strictObject({
         url: z.string(),
         view: z.enum(VIEWS).default('masked'),
         bitrate: z.number().int().min(50).max(100_000).optional(),
-        keyframe: z.number().min(0.1).max(10).default(1),
+        keyframe: z.number().min(0.1).max(1).default(1),
       }),
     ])
     .transform((p) => (typeof p === 'string' ? { url: p, view: 'masked' as const, keyframe: 1 } : p))

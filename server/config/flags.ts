@@ -109,7 +109,7 @@ export const FLAGS = {
   'retry-max': num('s', 30, 0.05, 3600, 'cap of the jittered exponential reconnect backoff', false),
   'camera-timeout': num('s', 10, 2, 600, "a camera process that says nothing for this long is killed and restarted", false),
   quality: num('N', 80, 1, 100, 'JPEG quality, 1-100 (patched over saved settings)'),
-  space: choice(['hsv', 'bgr'] as const, 'hsv', 'colour space of the ranges (patched over saved settings; ranges are converted)'),
+  space: choice(['hsv', 'bgr', 'lab'] as const, 'hsv', 'colour space of the ranges (patched over saved settings; ranges are converted)'),
   range: list('[NAME[#RRGGBB]=]L1,L2,L3:U1,U2,U3', 'a colour range (several are OR-ed); hue wraps when L1 > U1; replaces the saved ranges'),
   blobs: bool(true, "find each range's blobs (count, boxes, centroids); --no-blobs keeps coverage only"),
   preset: text('NAME', null, 'load this saved preset at start (flags then patch over it)'),

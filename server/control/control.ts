@@ -4,13 +4,14 @@
  * checks the role, applies the change, and lets the settings store (settings) or the `presets`
  * callback (the preset list) tell every viewer.
  */
-import { ERROR_CODES, SegcamError, checkSettings, upgradeSettings, type PickedMessage, type Role, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
+import { ERROR_CODES, SegcamError, applySettingsPatch, checkSettings, upgradeSettings, type PickedMessage, type Role, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
 import { recipeOf, type Recipe, type Settings } from '../../shared/settings.js';
 import type { ControlReport, SourceStatus } from '../../shared/status.js';
 import type { CameraControls } from '../capture/controls.js';
 import { describeFileProblem, fileProblem, parseSource, redactSource, resolveRecordingSource, SourceSpecError, type SourceSpec } from '../capture/source.js';
 import type { Camera } from '../front/camera.js';
 import type { Logger } from '../log.js';
+import { resolveModelFile } from '../segment/methods/files.js';
 import type { Box } from '../segment/pick.js';
 
 /** Caller identifies who asks: a viewer (id > 0) or the HTTP API (id 0), and its role. */
@@ -47,9 +48,21 @@ export class Control {
   /** set applies a partial settings update; everyone receives the new settings (unless nothing changed). */
   set(patch: SettingsPatch, caller: Caller, id?: number): Settings {
     requireControl(caller, 'change settings');
+    if (patch.method) this.checkModelFile(patch);
     const result = this.camera.store.update(patch, caller.id, id);
     if (!result.ok) throw result.error;
     return result.value;
+  }
+
+  /** checkModelFile refuses a change to a model method whose file is not in the models folder (nothing changes). */
+  private checkModelFile(patch: SettingsPatch): void {
+    const next = applySettingsPatch(this.camera.store.current, patch);
+    if (!next.ok || next.value.method.kind !== 'model') return; // the store says what is wrong with it
+    try {
+      resolveModelFile(this.camera.config.modelsDir, next.value.method.file);
+    } catch (e) {
+      throw new SegcamError(ERROR_CODES.INVALID, `method.file: ${(e as Error).message} (GET /api/models lists the files there)`);
+    }
   }
 
   /**

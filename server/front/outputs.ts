@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path';
 import { settingsPatchSchema, validatePlain, ERROR_CODES, SegcamError, type StatusMessage, type TimedAnalysis } from '../../shared/protocol.js';
-import { checkRules, type Rule, type RuleChange, type RuleState } from '../../shared/rules.js';
+import type { RulesReport } from '../../shared/outputs.js';
+import { checkRules, type Rule, type RuleChange } from '../../shared/rules.js';
 import { RECORDINGS_DIR } from '../capture/source.js';
 import type { CameraConfig, OutputsConfig } from '../config/config.js';
 import type { Caller, Control } from '../control/control.js';
@@ -32,14 +33,6 @@ const RETENTION_EVERY_MS = 10 * 60_000;
 /** commands from MQTT act with the control role, as the API does with the control token */
 const MQTT_CALLER: Caller = { id: 0, role: 'control' };
 
-/** RulesReport is what GET /cam/NAME/api/rules answers. */
-export interface RulesReport {
-  camera: string;
-  rules: Rule[];
-  states: RuleState[];
-  /** whether the camera analyses frames nobody watches (it does while it has an enabled rule) */
-  analysing: boolean;
-}
 
 /** CameraOutputs are one camera's rules, pictures of changes, recorder and recordings. */
 export class CameraOutputs {
@@ -52,6 +45,8 @@ export class CameraOutputs {
   private saving: Promise<void> = Promise.resolve();
   private lastRanges = '';
   private readonly file: string;
+  /** bumped by every change of the rules' definitions or switches */
+  private revision = 0;
 
   constructor(
     readonly camera: Camera,
@@ -63,7 +58,12 @@ export class CameraOutputs {
     this.engine = new RuleEngine(camera.name, rules);
     const rec = camera.config.record;
     this.recordings = new RecordingStore(join(dir, RECORDINGS_DIR), shared.config.retention, log);
-    this.recorder = new Recorder(camera, this.recordings, { view: rec.view, preRollMs: rec.preRollMs, postRollMs: rec.postRollMs, rules: rec.rules, maxFps: rec.maxFps, maxDurationMs: rec.maxDurationMs }, log);
+    this.recorder = new Recorder(
+      camera,
+      this.recordings,
+      { view: rec.view, preRollMs: rec.preRollMs, postRollMs: rec.postRollMs, rules: rec.rules, maxFps: rec.maxFps, maxDurationMs: rec.maxDurationMs, onChange: () => shared.rulesChanged(camera) },
+      log,
+    );
     this.file = join(dir, RULES_FILE);
     camera.on('analysis', (a) => this.onAnalysis(a));
     camera.on('status', (s) => shared.mqtt?.setCameraOnline(camera.name, s.state === 'live'));
@@ -72,14 +72,14 @@ export class CameraOutputs {
 
   /** report is the camera's rules with their states. */
   report(): RulesReport {
-    return { camera: this.camera.name, rules: this.engine.rules(), states: this.engine.states(), analysing: this.camera.analysing };
+    return { camera: this.camera.name, rules: this.engine.rules(), states: this.engine.states(), analysing: this.camera.analysing, revision: this.revision };
   }
 
   /** now is what the viewers' status message carries: the rules' states and the recording being made. */
   now(): Pick<StatusMessage, 'rules' | 'recording'> {
     const r = this.recorder.status().recording;
     return {
-      ...(this.engine.rules().length ? { rules: this.engine.states() } : {}),
+      ...(this.engine.rules().length || this.revision ? { rules: this.engine.states(), rulesRevision: this.revision } : {}),
       recording: r ? { id: r.id, reason: r.reason, started: r.started, frames: r.frames } : null,
     };
   }
@@ -88,6 +88,7 @@ export class CameraOutputs {
   async setRules(rules: Rule[]): Promise<RulesReport> {
     const unknown = this.camera.config.record.rules.filter((r) => !rules.some((x) => x.name === r));
     if (unknown.length) this.log.warn(`camera ${this.camera.name}: recording is started by rule ${unknown.join(', ')}, which no longer exists`);
+    this.revision++;
     this.dispatch(this.engine.setRules(rules));
     this.afterRulesChanged();
     await this.save();
@@ -151,7 +152,7 @@ export class CameraOutputs {
 
   private keepPicture(c: RuleChange): void {
     const view = this.camera.config.record.view;
-    const p = currentFrame(this.camera.hub, view, c.analysis?.rev ?? 0).then((f) => (f && !f.placeholder ? f.jpeg : null));
+    const p = currentFrame(this.camera.hub, view, c.analysis?.rev ?? 0, { minTs: c.time }).then((f) => (f && !f.placeholder ? f.jpeg : null));
     this.pictures.set(`${c.rule}/${c.time}`, p);
     while (this.pictures.size > PICTURES_KEPT) this.pictures.delete(this.pictures.keys().next().value!);
   }

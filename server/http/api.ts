@@ -8,6 +8,7 @@
  */
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import type { EventsReport, ModelsReport, RecordingsReport } from '../../shared/outputs.js';
 import { checkRules, RULE_NAME } from '../../shared/rules.js';
 import { ERROR_CODES, SegcamError, presetNameSchema, settingsPatchSchema, validatePlain, type CamerasResponse } from '../../shared/protocol.js';
 import { VIEWS } from '../../shared/settings.js';
@@ -164,7 +165,8 @@ export function cameraRouter(s: Services): Router {
   r.route('/api/models')
     .get((req, res) => {
       const dir = cam(req).config.modelsDir;
-      res.json({ camera: cam(req).name, models: listModels(dir), ...(dir ? {} : { problem: 'no models folder is configured (--models-dir)' }) });
+      const out: ModelsReport = { camera: cam(req).name, models: listModels(dir), ...(dir ? {} : { problem: 'no models folder is configured (--models-dir)' }) };
+      res.json(out);
     })
     .all(only('GET'));
 
@@ -234,7 +236,8 @@ export function cameraRouter(s: Services): Router {
     .get((req, res) => {
       const limit = query(eventsQuery, req.query.limit ?? undefined, 'limit');
       const o = outputs(req);
-      res.json({ camera: cam(req).name, events: o.engine.events(limit).map((e) => ({ ...e, ...(e.analysis ? { picture: o.pictureUrl(e) } : {}) })) });
+      const out: EventsReport = { camera: cam(req).name, events: o.engine.events(limit).map((e) => ({ ...e, ...(e.analysis ? { picture: o.pictureUrl(e) } : {}) })) };
+      res.json(out);
     })
     .all(only('GET'));
   r.route('/api/events/:rule/:time.jpg')
@@ -257,7 +260,10 @@ export function cameraRouter(s: Services): Router {
     return r;
   };
   r.route('/api/recordings')
-    .get(async (req, res) => void res.json({ camera: cam(req).name, recorder: outputs(req).recorder.status(), recordings: await outputs(req).recordings.list() }))
+    .get(async (req, res) => {
+      const out: RecordingsReport = { camera: cam(req).name, recorder: outputs(req).recorder.status(), recordings: await outputs(req).recordings.list() };
+      res.json(out);
+    })
     .all(only('GET'));
   r.route('/api/recordings/start')
     .post(json, async (req, res) => {

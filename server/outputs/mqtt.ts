@@ -234,6 +234,8 @@ export class MqttOutput {
       this.cameras.set(camera, e);
       this.publish(`${this.base}/${camera}/status`, 'online', { retain: true });
     }
+    // a rule that went away leaves no retained state behind (a subscriber would take it for current)
+    for (const r of e.info.rules) if (!info.rules.some((x) => x.name === r.name)) for (const leaf of ['state', 'attributes', 'enabled']) this.publish(`${this.base}/${camera}/rules/${r.name}/${leaf}`, '', { retain: true });
     e.info = { ranges: [...info.ranges], rules: info.rules.map((r) => ({ ...r })) };
     this.publishDiscovery(camera, e, false);
     for (const r of e.info.rules) this.publishRule(camera, r, null);
@@ -451,7 +453,8 @@ export class MqttOutput {
     const add = (component: string, object: string, cfg: Record<string, unknown>): void => {
       // default_entity_id names the entity since Home Assistant 2025.10; object_id, which it replaced, for older ones
       const id = `${node}_${object}`;
-      out.set(`${this.disc}/${component}/${node}/${object}/config`, { ...cfg, unique_id: id, default_entity_id: `${component}.${id}`, object_id: id, ...common });
+      const entity = id.replace(/-/g, '_'); // an entity id takes a-z, 0-9 and _ only
+      out.set(`${this.disc}/${component}/${node}/${object}/config`, { ...cfg, unique_id: id, default_entity_id: `${component}.${entity}`, object_id: entity, ...common });
     };
     for (const r of info.rules) {
       add('binary_sensor', `rule_${slug(r.name)}`, {

@@ -23,7 +23,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ERROR_CODES, SegcamError, type TimedAnalysis } from '../../shared/protocol.js';
 import type { RuleChange } from '../../shared/rules.js';
+import type { RecorderStatus, RecordingInfo, RecordingListing } from '../../shared/outputs.js';
 import type { View } from '../../shared/settings.js';
+
+export type { RecorderStatus, RecordingInfo, RecordingListing } from '../../shared/outputs.js';
 import type { Logger } from '../log.js';
 import type { Consumer, Delivery, Hub, PublishedFrame } from '../stream/hub.js';
 
@@ -36,29 +39,6 @@ export const FRAME_DIGITS = 6;
 /** frameFile is the file name of frame `seq` (from 1). */
 export const frameFile = (seq: number): string => `${String(seq).padStart(FRAME_DIGITS, '0')}.jpg`;
 
-/** RecordingInfo is recording.json. */
-export interface RecordingInfo {
-  id: string;
-  camera: string;
-  view: View;
-  /** `manual`, or `rule:NAME` for the rule that started it */
-  reason: string;
-  /** ms since the epoch: the capture time of its first frame (pre-roll included), or when it was started while it has none */
-  started: number;
-  /** ms since the epoch when it stopped; null while recording, or when the server stopped before it could finish */
-  stopped: number | null;
-  frames: number;
-  /** bytes of JPEG */
-  bytes: number;
-  preRollMs: number;
-  postRollMs: number;
-}
-
-/** RecordingListing is a recording as the API lists it. */
-export interface RecordingListing extends RecordingInfo {
-  /** being written now */
-  active: boolean;
-}
 
 /** MetadataLine is one line of metadata.jsonl. */
 export interface MetadataLine {
@@ -275,24 +255,10 @@ export interface RecorderOptions {
   maxRingBytes?: number;
   /** the longest one recording may last; a rule that stays on does not record for ever (default 1 h) */
   maxDurationMs?: number;
+  /** told when a recording has started (its folder made) and when one has stopped (on disk) */
+  onChange?: () => void;
 }
 
-/** RecorderStatus for `/api/status` and `/cam/NAME/api/recordings`. */
-export interface RecorderStatus {
-  view: View;
-  /** kept in the hub for a pre-roll: its view is encoded all the time */
-  armed: boolean;
-  recording: (RecordingInfo & { pending: number }) | null;
-  /** the rules that are on and hold the recording */
-  triggers: string[];
-  ring: { frames: number; bytes: number };
-  /** frames written, since start */
-  written: number;
-  /** frames skipped because the disk was behind, since start */
-  dropped: number;
-  /** failed writes, since start (each stops its recording) */
-  errors: number;
-}
 
 interface Frame {
   jpeg: Uint8Array;
@@ -350,6 +316,7 @@ export class Recorder implements Consumer {
       maxPendingFrames: Math.max(1, opts.maxPendingFrames ?? 30),
       maxRingBytes: Math.max(0, opts.maxRingBytes ?? 64 * 1024 * 1024),
       maxDurationMs: Math.max(1000, opts.maxDurationMs ?? 3_600_000),
+      onChange: opts.onChange ?? (() => undefined),
     };
     camera.on('analysis', this.onAnalysis);
     camera.hub.add(this);
@@ -368,7 +335,9 @@ export class Recorder implements Consumer {
       this.cancelStop(this.rec);
       return { ...this.rec.info };
     }
-    return { ...this.begin(reason, Date.now(), true).info };
+    const rec = this.begin(reason, Date.now(), true);
+    await rec.chain.catch(() => undefined); // answer with its id: once its folder is made
+    return { ...rec.info };
   }
 
   /** stop ends the running recording, whatever started it; resolves with it once it is on disk (null if none ran). */
@@ -481,6 +450,7 @@ export class Recorder implements Consumer {
       rec.meta = createWriteStream(join(dir, 'metadata.jsonl'), { flags: 'a' });
       rec.meta.on('error', (e) => this.fail(rec, e));
       await writeJson(join(dir, 'recording.json'), info);
+      this.o.onChange();
     });
     rec.chain.catch((e: unknown) => this.fail(rec, e));
     this.rec = rec;
@@ -546,6 +516,7 @@ export class Recorder implements Consumer {
         );
       if (rec.info.id) this.store.finished(rec.info.id);
       this.log.info(`camera ${this.camera.name}: recording ${rec.info.id} stopped: ${rec.info.frames} frames, ${(rec.info.bytes / 1e6).toFixed(1)} MB`);
+      this.o.onChange();
       await this.store.enforce().catch((e: unknown) => this.log.warn(`recordings: retention failed: ${(e as Error).message}`));
       return { ...rec.info };
     })();

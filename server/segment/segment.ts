@@ -11,7 +11,7 @@
  */
 import type { Analysis, MethodInfo, RangeAnalysis } from '../../shared/protocol.js';
 import type { Settings } from '../../shared/settings.js';
-import type { RegionTargets } from '../../shared/targets.js';
+import type { RegionTargets, TargetSettings } from '../../shared/targets.js';
 import { blank, cv, type Mat } from '../cv.js';
 import { analyseMask, coverage } from './analysis.js';
 import { blurFrame, cleanMask } from './cleanup.js';
@@ -38,6 +38,11 @@ export class SegmentState {
   segmenterFor(settings: Settings): Segmenter {
     this.segmenter = updateSegmenter(this.segmenter, settings.method, this.deps);
     return this.segmenter;
+  }
+
+  /** problem is why the current method cannot do its work now (frames still pass), or null. */
+  problem(): string | null {
+    return this.segmenter?.problem?.() ?? null;
   }
 
   release(): void {
@@ -94,6 +99,10 @@ function segmentPicture(picture: Mat, settings: Settings, state: SegmentState): 
     blurred?.release();
   }
 
+  // areas are set in picture pixels; on a smaller analysis copy the same thing covers fewer
+  const k = small ? (small.cols * small.rows) / (picture.cols * picture.rows) : 1;
+  const minArea = Math.round(settings.minArea * k);
+  const targetSettings = k === 1 ? settings.targets : scaledAreas(settings.targets, k);
   const ranges: RangeAnalysis[] = [];
   const targets: RegionTargets[] = [];
   for (const r of regions) {
@@ -103,12 +112,12 @@ function segmentPicture(picture: Mat, settings: Settings, state: SegmentState): 
       r.mask.release();
       r.mask = both;
     }
-    r.mask = cleanMask(r.mask, settings.open, settings.close, settings.minArea);
+    r.mask = cleanMask(r.mask, settings.open, settings.close, minArea);
     ranges.push(analyseMask(r.mask, r.name, r.color, settings.blobs));
-    if (settings.blobs) targets.push(regionTargets(r, settings.targets));
+    if (settings.blobs) targets.push(regionTargets(r, targetSettings));
   }
   if (moving && settings.motion.mode !== 'only') moving.release();
-  const zones = zoneSet.include.length ? analyseZones(regions, zoneSet, settings.targets) : undefined;
+  const zones = zoneSet.include.length ? analyseZones(regions, zoneSet, targetSettings) : undefined;
   let mask = unionOf(regions.map((r) => r.mask), src.rows, src.cols);
   // one region: its analysis already counted the mask's pixels
   const total = ranges.length === 1 ? ranges[0]!.coverage : coverage(mask);
@@ -145,4 +154,10 @@ function unionOf(masks: Mat[], rows: number, cols: number): Mat {
     union = next;
   }
   return union;
+}
+
+/** scaledAreas gives target filters in pixels of an analysis copy whose area is `k` times the picture's. */
+function scaledAreas(t: TargetSettings, k: number): TargetSettings {
+  const f = t.filters;
+  return { ...t, filters: { ...f, minArea: f.minArea * k, maxArea: f.maxArea === null ? null : f.maxArea * k } };
 }

@@ -14,19 +14,22 @@ export const WAIT_MS = 4000;
 
 /**
  * currentFrame resolves with a camera frame (not a placeholder) of `view` segmented with
- * revision `rev` or later; after `waitMs` without one, with the newest kept frame (which may be
- * a placeholder, older, or none).
+ * revision `rev` or later, and captured at `minTs` or later (a rule change's picture is of the
+ * frame that changed it, not the one before); after `waitMs` without one, with the newest kept
+ * frame (which may be a placeholder, older, or none).
  */
-export function currentFrame(hub: Hub, view: View, rev: number, waitMs = WAIT_MS): Promise<PublishedFrame | undefined> {
+export function currentFrame(hub: Hub, view: View, rev: number, o: { minTs?: number; waitMs?: number } = {}): Promise<PublishedFrame | undefined> {
+  const minTs = o.minTs ?? 0;
+  const waitMs = o.waitMs ?? WAIT_MS;
   const kept = hub.newestFrame(view);
-  if (kept && !kept.placeholder && kept.rev >= rev && Date.now() - kept.ts < FRESH_MS) return Promise.resolve(kept);
+  if (kept && !kept.placeholder && kept.rev >= rev && kept.ts >= minTs && Date.now() - kept.ts < FRESH_MS) return Promise.resolve(kept);
   return new Promise((resolve) => {
     let done = false;
     const once = {
       kind: 'snapshot' as const,
       watching: view,
       deliver: (f: PublishedFrame): Delivery => {
-        if (f.placeholder || f.rev < rev) return 'passed'; // no picture yet, or made before the change: wait for the next
+        if (f.placeholder || f.rev < rev || f.ts < minTs) return 'passed'; // no picture yet, or made before the change: wait for the next
         finish(f);
         return 'sent';
       },

@@ -7,7 +7,7 @@
  * targets.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -145,23 +145,43 @@ describe('methods through the server', () => {
     mat.release();
   }, 60_000);
 
-  it('a method that cannot run (its model file is missing) shows viewers why, says so in the status, and recovers when the method is fixed', async () => {
-    const s = await startServer({ args: ['--source', still, '--fps', '10'] });
+  it('a model file that is not there is refused with one sentence; one that cannot load is in the status; a saved method that cannot run shows viewers why and recovers when fixed', async () => {
+    const dataDir = tempDir();
+    const models = tempDir('segcam-models-');
+    writeFileSync(join(models, 'broken.onnx'), 'this is not an ONNX file');
+    const cam = join(dataDir, 'cameras', 'main');
+    mkdirSync(cam, { recursive: true });
+    const s0 = await startServer({ dataDir, args: ['--source', still, '--fps', '10', '--models-dir', models] });
+    const missing = await patch(s0, { method: { kind: 'model', file: 'missing.onnx', classes: ['bg', 'thing'], foreground: ['thing'] } });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { message: string }).message).toBe('method.file: model file missing.onnx is not in the models folder (GET /api/models lists the files there)');
+    expect((await status(s0)).revision).toBe(1);
+    // a file that is there but does not load: frames go on (an empty mask), the status says why
+    expect((await patch(s0, { method: { kind: 'model', file: 'broken.onnx', classes: ['bg', 'thing'], foreground: ['thing'] } })).status).toBe(200);
+    const v0 = await connectViewer(s0);
+    await v0.nextFrame((f) => !f.placeholder);
+    await waitFor(async () => ((await (await fetch(`${s0.base}/api/status`, { headers: authHeaders(s0) })).json()) as { segmentError: string | null }).segmentError?.includes('broken.onnx'), 10_000, 'the load failure in the status');
+    v0.close();
+    await s0.stop();
+
+    // saved settings name a model whose file went away since: every frame fails
+    const saved = JSON.parse(readFileSync(join(cam, 'settings.json'), 'utf8')) as { method: { file: string } };
+    saved.method.file = 'gone.onnx';
+    writeFileSync(join(cam, 'settings.json'), JSON.stringify(saved));
+    const s = await startServer({ dataDir, args: ['--source', still, '--fps', '10', '--models-dir', models] });
     cleanups.push(() => s.stop());
     const v = await connectViewer(s);
     cleanups.push(async () => v.close());
-    await v.nextFrame((f) => !f.placeholder);
-    expect((await patch(s, { method: { kind: 'model', file: 'missing.onnx', classes: ['bg', 'thing'], foreground: ['thing'] } })).status).toBe(200);
     // the picture does not freeze: placeholders that say why, twice a second
     const first = await v.nextFrame((f) => f.placeholder === true, 5000);
     const second = await v.nextFrame((f) => f.placeholder === true && f.seq > first.seq, 5000);
     expect(second.ts - first.ts).toBeLessThan(1500);
     const st = (await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).json()) as { segmentError: string | null; source: { state: string } };
-    expect(st.segmentError).toBe('segmentation failed: model file missing.onnx is not in the models folder');
+    expect(st.segmentError).toBe('segmentation failed: model file gone.onnx is not in the models folder');
     expect(st.source.state).toBe('live'); // the source is fine; the method is not
     const snap = await fetch(`${s.base}/snapshot.jpg`, { headers: authHeaders(s) });
     expect(snap.status).toBe(503);
-    expect(((await snap.json()) as { message: string }).message).toMatch(/no picture: segmentation failed: model file missing\.onnx/);
+    expect(((await snap.json()) as { message: string }).message).toMatch(/no picture: segmentation failed: model file gone\.onnx/);
     // fixed: camera frames again, and the status says nothing is wrong
     expect((await patch(s, { method: { kind: 'colour' } })).status).toBe(200);
     await v.nextFrame((f) => !f.placeholder, 5000);

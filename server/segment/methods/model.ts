@@ -131,7 +131,7 @@ export class ModelSegmenter implements Segmenter {
   private lastStart = Number.NEGATIVE_INFINITY;
   private labels: Labels | null = null;
   private completions: number[] = [];
-  private problem: string | null = null;
+  private lastProblem: string | null = null;
   private released = false;
 
   constructor(method: ModelMethod, deps: ModelOptions) {
@@ -154,9 +154,9 @@ export class ModelSegmenter implements Segmenter {
     this.load(path);
   }
 
-  /** lastProblem is why the model could not be loaded or run, or null: for the camera's status. */
-  lastProblem(): string | null {
-    return this.problem;
+  /** problem is why the model could not be loaded or run, or null: for the camera's status. */
+  problem(): string | null {
+    return this.lastProblem;
   }
 
   /** async tells whether inference is off the main thread (forwardAsync) rather than in apply. */
@@ -206,7 +206,7 @@ export class ModelSegmenter implements Segmenter {
     const loaded = (net: Net): void => {
       if (generation !== this.generation) return;
       this.net = net;
-      this.problem = null;
+      this.lastProblem = null;
     };
     const failed = (e: unknown): void => {
       if (generation !== this.generation) return;
@@ -281,7 +281,7 @@ export class ModelSegmenter implements Segmenter {
     }
     this.dropLabels();
     this.labels = { small, full: null, madeAt: startedAt };
-    this.problem = null;
+    this.lastProblem = null;
     this.completions.push(this.now());
     if (this.completions.length > FPS_WINDOW) this.completions.shift();
   }
@@ -315,9 +315,9 @@ export class ModelSegmenter implements Segmenter {
     this.labels = null;
   }
 
-  /** report logs a problem once (until it changes) and keeps it for lastProblem. */
+  /** report logs a problem once (until it changes) and keeps it for problem(). */
   private report(message: string): void {
-    if (message !== this.problem) this.deps.log(message);
-    this.problem = message;
+    if (message !== this.lastProblem) this.deps.log(message);
+    this.lastProblem = message;
   }
 }

@@ -50,6 +50,8 @@ export interface Segmenter {
   update(method: Method): void;
   apply(frame: Mat): MethodResult;
   release(): void;
+  /** why it cannot do its work now while frames still pass (a model that failed to load, say), or null */
+  problem?(): string | null;
 }
 
 /** SegmenterDeps is what a segmenter may need from its camera: where model files are (null = none), and a log line writer. */

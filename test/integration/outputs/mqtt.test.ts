@@ -196,7 +196,7 @@ describe('mqtt output', () => {
     expect(configs.get(want[0]!)).toMatchObject({
       name: 'seen',
       unique_id: `${base}_door_rule_seen`,
-      default_entity_id: `binary_sensor.${base}_door_rule_seen`,
+      default_entity_id: `binary_sensor.${base.replace(/-/g, '_')}_door_rule_seen`,
       state_topic: `${base}/door/rules/seen/state`,
       payload_on: 'ON',
       payload_off: 'OFF',
@@ -222,6 +222,16 @@ describe('mqtt output', () => {
     await l.next((m) => m.topic === `${ha}/switch/${base}_door/rule_gone_enabled/config` && m.payload.length === 0, 5000, mark);
     await new Promise((r) => setTimeout(r, 200));
     expect(l.messages.slice(mark).filter((m) => m.payload.length > 0)).toEqual([]);
+    // and its retained state is cleared: a subscriber that comes later finds nothing for it
+    const late = await listen([`${base}/door/rules/#`]);
+    await late.next(topicIs(`${base}/door/rules/seen/state`, 'OFF'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(late.messages.filter((m) => m.topic.includes('/rules/gone/')).map((m) => m.topic)).toEqual([]);
+    // an entity id takes no '-': a rule named so gets '_' there (its topics keep the name)
+    out.setCamera('door', { ranges: ['red', 'Blue sky'], rules: [ruleState('seen'), ruleState('red-seen')] });
+    const dashed = JSON.parse((await l.next((m) => m.topic === `${ha}/binary_sensor/${base}_door/rule_red-seen/config` && m.payload.length > 0)).payload.toString()) as Record<string, string>;
+    expect(dashed.default_entity_id).toBe(`binary_sensor.${base.replace(/-/g, '_')}_door_rule_red_seen`);
+    expect(dashed.state_topic).toBe(`${base}/door/rules/red-seen/state`);
     // Home Assistant restarting asks for everything again
     const before = l.mark();
     const ha2 = await broker.client();

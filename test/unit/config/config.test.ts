@@ -97,7 +97,7 @@ describe('config', () => {
     fails(['--fps', '-1'], /^--fps must be a number from 0 to 240, got "-1"\.$/);
     fails(['--quality', '0'], /--quality must be a whole number from 1 to 100/);
     fails(['--fps', 'fast'], /--fps must be a number/);
-    fails(['--space', 'lab'], /--space must be hsv or bgr, got "lab"/);
+    fails(['--space', 'yuv'], /--space must be hsv or bgr or lab, got "yuv"/);
     fails(['--analyse', 'sometimes'], /--analyse must be watched or always/);
     fails(['--range', '1,2:3,4'], /--range must look like/);
     fails(['--range', '10,200,0:20,100,255'], /range 1 \(range1\): lower S \(200\) is above upper S \(100\)/);

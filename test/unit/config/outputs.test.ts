@@ -96,8 +96,11 @@ outputs:
     expect(c.outputs.mqtt).toMatchObject({ url: 'mqtt://127.0.0.1:1883', baseTopic: 'home', stateIntervalMs: 500 });
     expect(c.outputs.webhooks).toEqual([{ url: 'https://hooks.example/segcam', secret: 'k3y', rules: ['person'], states: ['on'], timeoutMs: 2000 }]);
     expect(c.outputs.retention).toEqual({ maxAgeMs: 24 * 3_600_000, maxBytes: 100 * 1024 * 1024 });
-    // a flag wins over the file's field
+    // a flag wins over the file's field, a boolean one too
     expect(parse(['--config', path, '--mqtt-base-topic', 'flagged']).outputs.mqtt!.baseTopic).toBe('flagged');
+    const withDiscovery = file('d.yaml', 'cameras: { a: { source: demo } }\noutputs: { mqtt: { url: "mqtt://b", discovery: true, snapshots: true } }\n');
+    expect(parse(['--config', withDiscovery, '--no-mqtt-discovery', '--no-mqtt-snapshots']).outputs.mqtt).toMatchObject({ discovery: false, snapshots: false });
+    expect(parse(['--config', withDiscovery]).outputs.mqtt).toMatchObject({ discovery: true, snapshots: true });
   });
 
   it('a rule that cannot work, a recording by an unknown rule, or a bad publish URL is file:line: field: reason', () => {

@@ -44,6 +44,27 @@ describe('analysis', () => {
     m.release();
   });
 
+  it('on a smaller analysis copy, areas set in picture pixels mean the same things (minimum blob area, target area filters)', () => {
+    // an 80x80 red box (6400 px) in a 640x480 picture; at analysis width 160 it is 20x20 (400 px) on the copy
+    const frame = new cv.Mat(480, 640, cv.CV_8UC3, [0, 0, 0]);
+    frame.drawRectangle(new cv.Point2(200, 200), new cv.Point2(279, 279), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);
+    const base = cloneSettings(DEFAULT_SETTINGS);
+    const s: Settings = { ...base, blur: 0, open: 0, close: 0, minArea: 1000, transform: { ...base.transform, analysisWidth: 160 } };
+    const kept = segmentFrame(frame, s, state());
+    const red = kept.analysis.targets!.find((t) => t.name === 'red')!;
+    expect(red.targets).toHaveLength(1);
+    expect(red.targets[0]!.box).toMatchObject({ x: 200, y: 200, w: 80, h: 80 });
+    const tooSmall = segmentFrame(frame, { ...s, minArea: 7000 }, state());
+    expect(tooSmall.analysis.targets!.find((t) => t.name === 'red')!.targets).toHaveLength(0);
+    const filtered = segmentFrame(frame, { ...s, minArea: 0, targets: { ...s.targets, filters: { ...s.targets.filters, minArea: 5000 } } }, state());
+    expect(filtered.analysis.targets!.find((t) => t.name === 'red')!.targets).toHaveLength(1);
+    for (const r of [kept, tooSmall, filtered]) {
+      r.mask.release();
+      if (r.picture !== frame) r.picture.release();
+    }
+    frame.release();
+  });
+
   it('segmentFrame finds blobs only when settings.blobs asks for them, with the same mask either way', () => {
     const frame = new cv.Mat(100, 200, cv.CV_8UC3, [0, 0, 0]);
     frame.drawRectangle(new cv.Point2(10, 10), new cv.Point2(39, 39), new cv.Vec3(0, 0, 255), -1, cv.LINE_8);

@@ -110,7 +110,7 @@ describe('model files', () => {
     expect(r.info!.model).toEqual({ fps: 0, age: -1 });
     expect(logged.length).toBe(1);
     expect(logged[0]).toMatch(/^model broken.onnx could not be loaded: /);
-    expect(seg.lastProblem()).toBe(logged[0]);
+    expect(seg.problem()).toBe(logged[0]);
     releaseResult(r);
     seg.release();
     frame.release();
@@ -314,7 +314,7 @@ describe('model method', () => {
     const big = await settled(seg, frame);
     const want = byHand(frame, (_b, g, r) => r > g, 160, 120);
     expectSameMask(big.mask, want, 'after switching file');
-    expect(seg.lastProblem()).toBeNull();
+    expect(seg.problem()).toBeNull();
     releaseResult(big);
     const started = seg.apply(frame);
     releaseResult(started);
