@@ -7,4 +7,3 @@ import { cv, type Mat } from './cv.js';
 export function encodeJpeg(image: Mat, quality: number): Buffer {
   return cv.imencode('.jpg', image, [cv.IMWRITE_JPEG_QUALITY, quality]);
 }
-

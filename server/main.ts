@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { SegcamError } from '../shared/protocol.js';
 import { redactSource } from './capture/source.js';
-import { parseConfig } from './config/config.js';
+import { parseConfig, type ParsedCommand } from './config/config.js';
 import { ConfigError, helpText } from './config/flags.js';
 import { SettingsFileError } from './control/file.js';
 import { startFront, type Running } from './front/front.js';
@@ -29,7 +29,7 @@ function fail(message: string, code: number): never {
 }
 
 async function main(): Promise<void> {
-  let command;
+  let command: ParsedCommand;
   try {
     command = parseConfig(process.argv.slice(2));
   } catch (e) {
@@ -82,7 +82,9 @@ async function main(): Promise<void> {
       .flat()
       .filter((a) => a && !a.internal && a.family === 'IPv4')
       .map((a) => a!.address);
-    out.push(`exposed on all interfaces: anyone who can reach ${addrs.length ? addrs.join(', ') : 'this machine'} on port ${port} ${tokens ? 'and has the token' : 'can watch and control (auth is OFF)'}`);
+    out.push(
+      `exposed on all interfaces: anyone who can reach ${addrs.length ? addrs.join(', ') : 'this machine'} on port ${port} ${tokens ? 'and has the token' : 'can watch and control (auth is OFF)'}`,
+    );
   } else if (!tokens) out.push('auth is off (--no-auth): anyone who can reach this address can watch and control');
   process.stdout.write(`${out.join('\n')}\n`);
 }

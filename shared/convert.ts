@@ -172,8 +172,7 @@ function cornerBox(range: ColorRange, from: Space, to: Space): Box {
   }
   const pts: Triple[] = [];
   for (const a of [range.lower[0], range.upper[0]])
-    for (const b of [range.lower[1], range.upper[1]])
-      for (const c of [range.lower[2], range.upper[2]]) pts.push(from === 'bgr' ? bgrToHsv([a, b, c]) : hsvToBgr([a, b, c]));
+    for (const b of [range.lower[1], range.upper[1]]) for (const c of [range.lower[2], range.upper[2]]) pts.push(from === 'bgr' ? bgrToHsv([a, b, c]) : hsvToBgr([a, b, c]));
   return to === 'hsv' ? hsvBox(pts) : boundingBox(pts);
 }
 

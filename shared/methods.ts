@@ -103,7 +103,10 @@ const intBetween = (range: readonly [number, number]) => int.min(range[0]).max(r
  */
 export const colourRangeSchema = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(METHOD_LIMITS.nameLength).optional(),
-  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #ff8800').optional(),
+  color: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #ff8800')
+    .optional(),
   lower: triple,
   upper: triple,
 });
@@ -300,7 +303,10 @@ export function colourRangeProblem(space: ColourSpace, range: Pick<ColourRange, 
   for (let i = 0; i < 3; i++) {
     const max = colourChannelMax(space, i);
     const name = COLOUR_CHANNEL_NAMES[space][i];
-    for (const [which, v] of [['lower', range.lower[i]!], ['upper', range.upper[i]!]] as const) {
+    for (const [which, v] of [
+      ['lower', range.lower[i]!],
+      ['upper', range.upper[i]!],
+    ] as const) {
       if (v < 0 || v > max) return `${which} ${name} is ${v}, outside 0..${max}`;
     }
     const wraps = space === 'hsv' && i === 0;

@@ -416,7 +416,11 @@ export function describeZodError(error: z.ZodError, what = 'value'): string {
       return `${path} ${/^must /.test(i.message) ? i.message : `must be ${i.expected === 'tuple' ? 'a list' : `a ${i.expected}`}`}`;
     case 'too_big':
       if (/^at most /.test(i.message)) return `${path}: ${i.message}`;
-      return i.origin === 'array' ? `${path} may hold at most ${i.maximum} items` : i.origin === 'string' ? `${path} may be at most ${i.maximum} characters` : `${path} must be at most ${i.maximum}`;
+      return i.origin === 'array'
+        ? `${path} may hold at most ${i.maximum} items`
+        : i.origin === 'string'
+          ? `${path} may be at most ${i.maximum} characters`
+          : `${path} must be at most ${i.maximum}`;
     case 'too_small':
       return i.origin === 'array' ? `${path} must hold at least ${i.minimum} items` : i.origin === 'string' ? `${path} must not be empty` : `${path} must be at least ${i.minimum}`;
     default:

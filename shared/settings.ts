@@ -193,8 +193,7 @@ export function hsvToBgr([h, s, v]: Triple): Triple {
   const c = (v * s) / 255;
   const x = c * (1 - Math.abs(((hh / 60) % 2) - 1));
   const m = v - c;
-  const [r, g, b] =
-    hh < 60 ? [c, x, 0] : hh < 120 ? [x, c, 0] : hh < 180 ? [0, c, x] : hh < 240 ? [0, x, c] : hh < 300 ? [x, 0, c] : [c, 0, x];
+  const [r, g, b] = hh < 60 ? [c, x, 0] : hh < 120 ? [x, c, 0] : hh < 180 ? [0, c, x] : hh < 240 ? [0, x, c] : hh < 300 ? [x, 0, c] : [c, 0, x];
   return [Math.round(b + m), Math.round(g + m), Math.round(r + m)];
 }
 

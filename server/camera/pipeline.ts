@@ -25,7 +25,7 @@ import type { CameraConfig } from '../config/config.js';
 import { cv, onOneThread, type Mat } from '../cv.js';
 import { encodeJpeg } from '../encode.js';
 import { proposeRange, sampleBox } from '../segment/pick.js';
-import { SegmentState, segmentFrame } from '../segment/segment.js';
+import { SegmentState, segmentFrame, type Segmented } from '../segment/segment.js';
 import { ViewRenderer } from '../segment/views.js';
 import type { FrontLink } from './link.js';
 import type { CameraCommand, CameraStart, CameraStats, EncodedFrame } from './messages.js';
@@ -77,7 +77,9 @@ export class CameraPipeline {
     this.views = start.views;
     this.segmentation = new SegmentState({ modelsDir: start.camera.modelsDir, log: (message) => link.event({ type: 'log', level: 'warn', message }) });
     const source = redactSource(start.camera.source.text);
-    this.status = new StatusOwner({ state: 'starting', reason: REASONS.STARTING, source, kind: sourceKind(start.camera.source) }, (status) => link.event({ type: 'status', status }));
+    this.status = new StatusOwner({ state: 'starting', reason: REASONS.STARTING, source, kind: sourceKind(start.camera.source) }, (status) =>
+      link.event({ type: 'status', status }),
+    );
     this.sink = {
       wanted: () => this.views.length > 0 || this.camera.publish !== null,
       analysing: () => this.camera.analyse === 'always',
@@ -227,7 +229,7 @@ export class CameraPipeline {
       const t0 = performance.now();
       const settings = this.settings;
       const rev = this.revision;
-      let seg;
+      let seg: Segmented;
       try {
         seg = segmentFrame(frame, settings, this.segmentation);
       } catch (e) {
@@ -258,7 +260,8 @@ export class CameraPipeline {
       if (published) this.publish(images.find((i) => i.view === published)?.image ?? this.renderer.render(published, shown, seg.mask, seq));
     } finally {
       mask?.release();
-      if (picture && picture !== frame) frame.release(); // the picture (transformed) is what is kept
+      if (picture && picture !== frame)
+        frame.release(); // the picture (transformed) is what is kept
       else if (!kept) frame.release();
       if (!kept && picture && picture !== frame) picture.release();
     }
@@ -390,11 +393,15 @@ export class CameraPipeline {
     this.switching?.abort();
     const mine = new AbortController();
     this.switching = mine;
-    let opened;
+    let opened: Awaited<ReturnType<typeof openSource>>;
     try {
       opened = await openSource(source, this.camera.capture, { signal: mine.signal, warn: (m) => this.link.event({ type: 'log', level: 'warn', message: m }) });
     } catch (e) {
-      const error = mine.signal.aborted ? 'superseded by a newer source switch' : e instanceof OpenFailure ? e.message : `cannot open ${redactSource(source.text)}: ${(e as Error).message}`;
+      const error = mine.signal.aborted
+        ? 'superseded by a newer source switch'
+        : e instanceof OpenFailure
+          ? e.message
+          : `cannot open ${redactSource(source.text)}: ${(e as Error).message}`;
       this.link.event({ type: 'switched', id, ok: false, error });
       return;
     } finally {

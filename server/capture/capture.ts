@@ -231,39 +231,39 @@ export class CaptureLoop {
     let due = performance.now();
     let rewound = false;
     while (!this.stopping) {
-        const idle = !this.sink.wanted() && !this.sink.analysing();
-        if (interval > 0) {
-          due += interval;
-          const wait = due - performance.now();
-          if (wait > 0) await sleep(wait);
-          else if (wait < -3 * interval) due = performance.now(); // fell behind: do not burst to catch up
-          if (reader.kind === 'demo' && idle) continue; // nobody to draw for
-        } else if (!reader.live) {
-          await this.sink.taken(); // unpaced: exactly as fast as the pipeline takes frames
-          if (reader.kind === 'demo' && idle) {
-            await this.pause(50);
-            continue;
-          }
+      const idle = !this.sink.wanted() && !this.sink.analysing();
+      if (interval > 0) {
+        due += interval;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        else if (wait < -3 * interval) due = performance.now(); // fell behind: do not burst to catch up
+        if (reader.kind === 'demo' && idle) continue; // nobody to draw for
+      } else if (!reader.live) {
+        await this.sink.taken(); // unpaced: exactly as fast as the pipeline takes frames
+        if (reader.kind === 'demo' && idle) {
+          await this.pause(50);
+          continue;
         }
-        if (this.stopping) break;
-        const mat = await this.read(reader);
-        if (mat && 'stalled' in mat) return { reason: REASONS.STALLED, error: `stalled: no frame for ${(this.options.stallTimeoutMs / 1000).toFixed(1)} s`, inFlight: mat.stalled };
-        if (this.stopping) {
-          mat?.release();
-          break;
+      }
+      if (this.stopping) break;
+      const mat = await this.read(reader);
+      if (mat && 'stalled' in mat) return { reason: REASONS.STALLED, error: `stalled: no frame for ${(this.options.stallTimeoutMs / 1000).toFixed(1)} s`, inFlight: mat.stalled };
+      if (this.stopping) {
+        mat?.release();
+        break;
+      }
+      if (!mat) {
+        if (reader.kind === 'file' || reader.kind === 'recording' || (reader.kind === 'url' && !reader.live)) {
+          if (!this.options.loop) return { reason: REASONS.ENDED, error: reader.kind === 'recording' ? 'end of recording' : 'end of file' };
+          if (rewound || !reader.rewind()) return { reason: REASONS.LOST, error: 'the file gives no frames after rewinding' };
+          rewound = true;
+          continue;
         }
-        if (!mat) {
-          if (reader.kind === 'file' || reader.kind === 'recording' || (reader.kind === 'url' && !reader.live)) {
-            if (!this.options.loop) return { reason: REASONS.ENDED, error: reader.kind === 'recording' ? 'end of recording' : 'end of file' };
-            if (rewound || !reader.rewind()) return { reason: REASONS.LOST, error: 'the file gives no frames after rewinding' };
-            rewound = true;
-            continue;
-          }
-          return { reason: REASONS.LOST, error: reader.kind === 'camera' ? 'the camera stopped delivering frames' : 'the stream ended or timed out' };
-        }
-        rewound = false;
-        this.captured++;
-        this.sink.offer(mat, Date.now(), false);
+        return { reason: REASONS.LOST, error: reader.kind === 'camera' ? 'the camera stopped delivering frames' : 'the stream ended or timed out' };
+      }
+      rewound = false;
+      this.captured++;
+      this.sink.offer(mat, Date.now(), false);
     }
     return { reason: REASONS.STOPPED, error: 'stopped' };
   }

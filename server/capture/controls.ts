@@ -32,7 +32,8 @@ export type CameraControls = Partial<Record<ControlName, number>>;
 
 /** Settable is the part of a VideoCapture the controls need. */
 export interface Settable {
-  set(prop: number, value: number): boolean | void;
+  /** OpenCV's VideoCapture.set says whether the device took it; a stand-in may say nothing */
+  set(prop: number, value: number): boolean | undefined;
   get(prop: number): number;
 }
 

@@ -55,11 +55,7 @@ export class DemoScene {
     const [x2, y2] = at(0.9, 0.6, 4);
     frame.drawCircle(new cv.Point2(x2, y2), Math.round(r * 0.8), color(2), -1, cv.LINE_AA);
     const [x3, y3] = at(0.4, 1.1, 1);
-    frame.drawFillPoly(
-      [[new cv.Point2(x3, y3 - r), new cv.Point2(x3 - r, y3 + r), new cv.Point2(x3 + r, y3 + r)]],
-      color(3),
-      cv.LINE_AA,
-    );
+    frame.drawFillPoly([[new cv.Point2(x3, y3 - r), new cv.Point2(x3 - r, y3 + r), new cv.Point2(x3 + r, y3 + r)]], color(3), cv.LINE_AA);
     return frame;
   }
 

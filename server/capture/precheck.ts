@@ -55,7 +55,8 @@ export function precheck(url: string, deadlineMs: number): Promise<PrecheckResul
     // RTSP: DESCRIBE without the credentials, and wait for the status line
     const port = Number(u.port) || (u.protocol === 'rtsps:' ? 322 : 554);
     const target = `${u.protocol}//${u.host}${u.pathname}${u.search}`;
-    const socket: Socket = u.protocol === 'rtsps:' ? tlsConnect({ host: u.hostname, port, rejectUnauthorized: false, servername: u.hostname }) : netConnect({ host: u.hostname, port });
+    const socket: Socket =
+      u.protocol === 'rtsps:' ? tlsConnect({ host: u.hostname, port, rejectUnauthorized: false, servername: u.hostname }) : netConnect({ host: u.hostname, port });
     cleanup = () => socket.destroy();
     socket.setNoDelay(true);
     socket.on('error', fail);

@@ -8,9 +8,7 @@ import { REASONS, type Reason } from '../../shared/status.js';
 import { redactSource } from './source.js';
 
 /** ProbeResult is what the probe found: the stream's shape, or why there is none. */
-export type ProbeResult =
-  | { ok: true; width: number; height: number; fps: number; frames: number; openMs: number }
-  | { ok: false; reason: Reason; error: string };
+export type ProbeResult = { ok: true; width: number; height: number; fps: number; frames: number; openMs: number } | { ok: false; reason: Reason; error: string };
 
 /** PROBE_ENTRY is the built probe process. */
 export const PROBE_ENTRY = new URL('./probe.js', import.meta.url);

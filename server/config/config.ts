@@ -9,7 +9,7 @@ import { CAMERA_NAME, DEFAULT_CAMERA } from '../../shared/status.js';
 import { applySettingsPatch, type SettingsPatch } from '../../shared/protocol.js';
 import { DEFAULT_SETTINGS, type RangeInput, type Triple, type View } from '../../shared/settings.js';
 import type { CameraControls } from '../capture/controls.js';
-import { describeFileProblem, fileProblem, parseSource, resolveRecordingSource, SourceSpecError, type SourceSpec } from '../capture/source.js';
+import { describeFileProblem, fileProblem, parseSource, resolveRecordingSource, type SourceSpecError, type SourceSpec } from '../capture/source.js';
 import type { MqttOptions } from '../outputs/mqtt.js';
 import type { RetentionOptions } from '../outputs/recorder.js';
 import type { WebhookConfig } from '../outputs/webhooks.js';
@@ -252,7 +252,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (v['view-token'] && v['view-token-file']) throw new ConfigError('--view-token and --view-token-file name the same thing: give one.');
   if (v.token && v['view-token'] && v.token === v['view-token']) throw new ConfigError('--view-token must differ from --token.');
   if (v['retry-max'] < v['retry-min']) throw new ConfigError(`--retry-max (${v['retry-max']}) must not be below --retry-min (${v['retry-min']}).`);
-  if (v.preset !== null && !/^[A-Za-z0-9_][\w .-]{0,63}$/.test(v.preset)) throw new ConfigError(`--preset must be a preset name (letters, digits, space, dot, dash, underscore), got "${v.preset}".`);
+  if (v.preset !== null && !/^[A-Za-z0-9_][\w .-]{0,63}$/.test(v.preset))
+    throw new ConfigError(`--preset must be a preset name (letters, digits, space, dot, dash, underscore), got "${v.preset}".`);
 
   // cameras: the config file's, then each --camera, or the one --source names
   const cameras: CameraConfig[] = [];
@@ -297,7 +298,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   for (const c of cameras) {
     const names = new Set((c.rules ?? []).map((r) => r.name));
     const unknown = c.rules ? c.record.rules.filter((r) => !names.has(r)) : [];
-    if (unknown.length) throw new ConfigError(`${v.config}: cameras.${c.name}.record.rules: no rule named "${unknown[0]}" (the camera's rules are ${[...names].join(', ') || 'none'}).`);
+    if (unknown.length)
+      throw new ConfigError(`${v.config}: cameras.${c.name}.record.rules: no rule named "${unknown[0]}" (the camera's rules are ${[...names].join(', ') || 'none'}).`);
   }
   const outputs = outputsOf(v, given, file?.outputs ?? {}, v.config ?? '');
 

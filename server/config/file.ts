@@ -26,7 +26,9 @@ import { CAMERA_NAME } from '../../shared/status.js';
 import { CONTROLS } from '../capture/controls.js';
 import { ConfigError } from './flags.js';
 
-const controlsSchema = z.strictObject(Object.fromEntries(Object.keys(CONTROLS).map((k) => [k, z.number().finite().optional()])) as Record<keyof typeof CONTROLS, z.ZodOptional<z.ZodNumber>>);
+const controlsSchema = z.strictObject(
+  Object.fromEntries(Object.keys(CONTROLS).map((k) => [k, z.number().finite().optional()])) as Record<keyof typeof CONTROLS, z.ZodOptional<z.ZodNumber>>,
+);
 
 /** cameraFileSchema is one camera of the file; missing options take the flags' values. */
 export const cameraFileSchema = z.strictObject({
@@ -34,7 +36,10 @@ export const cameraFileSchema = z.strictObject({
   width: z.number().int().min(16).max(7680).optional(),
   height: z.number().int().min(16).max(4320).optional(),
   fps: z.number().min(0).max(240).optional(),
-  fourcc: z.string().regex(/^[\w ]{4}$/, 'must be four characters such as MJPG').optional(),
+  fourcc: z
+    .string()
+    .regex(/^[\w ]{4}$/, 'must be four characters such as MJPG')
+    .optional(),
   rtsp_transport: z.enum(['tcp', 'udp']).optional(),
   loop: z.boolean().optional(),
   open_timeout: z.number().min(0.5).max(600).optional(),
@@ -86,7 +91,10 @@ const mqttFileSchema = z.strictObject({
 });
 const webhookFileSchema = z.strictObject({
   url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL'),
-  name: z.string().regex(/^[\w.-]{1,32}$/, 'must be 1-32 letters, digits, _, . or -').optional(),
+  name: z
+    .string()
+    .regex(/^[\w.-]{1,32}$/, 'must be 1-32 letters, digits, _, . or -')
+    .optional(),
   secret_file: file.optional(),
   cameras: z.array(z.string()).optional(),
   rules: z.array(z.string()).optional(),

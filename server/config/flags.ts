@@ -87,7 +87,11 @@ const DEFAULT_DATA_DIR = join(process.env.XDG_CONFIG_HOME || join(homedir(), '.c
 
 /** FLAGS is every flag, in the order --help lists them. */
 export const FLAGS = {
-  source: text('S', null, 'the one camera (named main): camera index (0), device (/dev/video0), rtsp://, rtsps://, http(s):// URL, video file, recording folder or recording:[CAMERA/]ID, still image, demo, or auto (camera 0, else the demo)'),
+  source: text(
+    'S',
+    null,
+    'the one camera (named main): camera index (0), device (/dev/video0), rtsp://, rtsps://, http(s):// URL, video file, recording folder or recording:[CAMERA/]ID, still image, demo, or auto (camera 0, else the demo)',
+  ),
   camera: list('NAME=S', 'a camera and its source (names: a-z, 0-9, _ and -, up to 32)'),
   config: text('FILE', null, 'YAML file with cameras: {NAME: {source, width, height, fps, ...}} (see README)'),
   port: num('N', 8080, 0, 65535, 'HTTP/WebSocket port; 0 picks a free one'),
@@ -107,7 +111,7 @@ export const FLAGS = {
   'stall-timeout': num('s', 5, 0.5, 3600, 'without a frame for this long, a live source is stalled and reopened', false),
   'retry-min': num('s', 0.5, 0.05, 3600, 'first reconnect delay', false),
   'retry-max': num('s', 30, 0.05, 3600, 'cap of the jittered exponential reconnect backoff', false),
-  'camera-timeout': num('s', 10, 2, 600, "a camera process that says nothing for this long is killed and restarted", false),
+  'camera-timeout': num('s', 10, 2, 600, 'a camera process that says nothing for this long is killed and restarted', false),
   quality: num('N', 80, 1, 100, 'JPEG quality, 1-100 (patched over saved settings)'),
   space: choice(['hsv', 'bgr', 'lab'] as const, 'hsv', 'colour space of the ranges (patched over saved settings; ranges are converted)'),
   range: list('[NAME[#RRGGBB]=]L1,L2,L3:U1,U2,U3', 'a colour range (several are OR-ed); hue wraps when L1 > U1; replaces the saved ranges'),
@@ -126,7 +130,7 @@ export const FLAGS = {
     if (!/^[a-z0-9.-]+(:\d+)?$/i.test(t)) throw new ConfigError(`--${f} must be a host name like cam.example.org, got "${t}".`);
   }),
   'max-viewers': num('N', 64, 1, 10_000, 'most simultaneous viewers over all cameras (WebSocket and MJPEG)'),
-  'max-buffered': num('KiB', 512, 16, 1_048_576, "bytes a viewer that does not acknowledge frames may have queued before it skips frames"),
+  'max-buffered': num('KiB', 512, 16, 1_048_576, 'bytes a viewer that does not acknowledge frames may have queued before it skips frames'),
   mqtt: text('URL', null, 'MQTT broker for rule states, events and Home Assistant discovery: mqtt://HOST[:PORT] or mqtts://', (t, f) => {
     if (!/^mqtts?:\/\/[^/\s]+\/?$/.test(t)) throw new ConfigError(`--${f} must look like mqtt://HOST[:PORT] or mqtts://HOST[:PORT], got "${t}".`);
   }),
@@ -134,7 +138,7 @@ export const FLAGS = {
   'mqtt-password-file': text('FILE', null, 'read the MQTT password from this file'),
   'mqtt-ca': text('FILE', null, "PEM file of the CA that signed the broker's certificate (mqtts://)"),
   'mqtt-cert': text('FILE', null, 'PEM client certificate for the broker'),
-  'mqtt-key': text('FILE', null, "PEM key of --mqtt-cert"),
+  'mqtt-key': text('FILE', null, 'PEM key of --mqtt-cert'),
   'mqtt-base-topic': text('T', 'segcam', 'first level of every topic segcam publishes and takes commands on'),
   'mqtt-discovery-prefix': text('T', 'homeassistant', 'Home Assistant discovery prefix'),
   'mqtt-discovery': bool(true, 'publish Home Assistant discovery configs (--no-mqtt-discovery: states and events only)'),
@@ -176,7 +180,15 @@ export function helpText(): string {
   const flagOf = (name: string, f: FlagSpec<unknown>): string => `--${name}${f.kind === 'boolean' ? '' : ` ${f.value}`}`;
   const width = Math.max(...entries.map(([n, f]) => flagOf(n, f).length)) + 2;
   const rows = entries.map(([name, f]) => {
-    const shown = f.shown ?? (f.kind === 'boolean' ? (name === 'help' || name === 'version' ? '' : String(f.default)) : f.default === null || (Array.isArray(f.default) && !f.default.length) ? '' : String(f.default));
+    const shown =
+      f.shown ??
+      (f.kind === 'boolean'
+        ? name === 'help' || name === 'version'
+          ? ''
+          : String(f.default)
+        : f.default === null || (Array.isArray(f.default) && !f.default.length)
+          ? ''
+          : String(f.default));
     const env = f.noEnv ? '' : `  [${envName(name)}]`;
     return `  ${flagOf(name, f).padEnd(width)}${f.help}${shown ? ` (default: ${shown})` : ''}${f.kind === 'list' ? ' (repeatable)' : ''}${env}`;
   });
@@ -224,7 +236,13 @@ export function readFlags(argv: string[], env: NodeJS.ProcessEnv): { values: Fla
       else values[name] = f.parse(v as string, name);
     } else if (e !== undefined && e !== '') {
       given.add(name);
-      values[name] = f.kind === 'list' ? e.split(/\s+/).filter(Boolean).flatMap((t) => f.parse(t, name) as string[]) : f.parse(e, name);
+      values[name] =
+        f.kind === 'list'
+          ? e
+              .split(/\s+/)
+              .filter(Boolean)
+              .flatMap((t) => f.parse(t, name) as string[])
+          : f.parse(e, name);
     } else values[name] = f.default;
   }
   return { values: values as FlagValues, given };

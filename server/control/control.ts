@@ -4,7 +4,17 @@
  * checks the role, applies the change, and lets the settings store (settings) or the `presets`
  * callback (the preset list) tell every viewer.
  */
-import { ERROR_CODES, SegcamError, applySettingsPatch, checkSettings, upgradeSettings, type PickedMessage, type Role, type SettingsInput, type SettingsPatch } from '../../shared/protocol.js';
+import {
+  ERROR_CODES,
+  SegcamError,
+  applySettingsPatch,
+  checkSettings,
+  upgradeSettings,
+  type PickedMessage,
+  type Role,
+  type SettingsInput,
+  type SettingsPatch,
+} from '../../shared/protocol.js';
 import { recipeOf, type Recipe, type Settings } from '../../shared/settings.js';
 import type { ControlReport, SourceStatus } from '../../shared/status.js';
 import type { CameraControls } from '../capture/controls.js';

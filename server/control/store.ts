@@ -34,7 +34,10 @@ export async function loadSettingsFile(path: string): Promise<Settings | null> {
   if (!checked.ok) {
     // the field the message names: its path's last part that is a name ("settings.motion.mode" → "mode")
     const field = /^[\w.]+/.exec(checked.error.message)?.[0] ?? '';
-    const key = field.split('.').filter((p) => p && p !== 'settings' && !/^\d+$/.test(p)).pop();
+    const key = field
+      .split('.')
+      .filter((p) => p && p !== 'settings' && !/^\d+$/.test(p))
+      .pop();
     const line = lineOf(text, key);
     throw new SettingsFileError(path, line ? `:${line}` : '', checked.error.message);
   }

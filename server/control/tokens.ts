@@ -38,7 +38,8 @@ function readTokenFile(path: string, flag: string): string {
   } catch (e) {
     throw new ConfigError(`--${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
-  if (!TOKEN.test(text) || text.startsWith('-')) throw new ConfigError(`--${flag}: ${path} must hold one token of 8 to 128 letters, digits, '.', '_', '~' or '-' (not starting with '-').`);
+  if (!TOKEN.test(text) || text.startsWith('-'))
+    throw new ConfigError(`--${flag}: ${path} must hold one token of 8 to 128 letters, digits, '.', '_', '~' or '-' (not starting with '-').`);
   return text;
 }
 
@@ -64,7 +65,8 @@ export async function resolveTokens(o: TokenOptions, dataDir: string, warn: (m: 
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code}); fix it, or give --token.`);
       }
-      if (kept !== null && (!TOKEN.test(kept) || kept.startsWith('-'))) throw new ConfigError(`${path} does not hold a valid token; delete it (a new one is made) or give --token.`);
+      if (kept !== null && (!TOKEN.test(kept) || kept.startsWith('-')))
+        throw new ConfigError(`${path} does not hold a valid token; delete it (a new one is made) or give --token.`);
     }
     if (kept) [token, from] = [kept, 'kept'];
     else {

@@ -66,7 +66,17 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
       this.views = views;
       this.process.send({ type: 'views', views });
     });
-    this.process = new CameraProcess(config.name, () => ({ type: 'start', camera: { ...this.config, analyse: this.analysing ? 'always' : 'watched' }, settings: this.store.current, revision: this.store.revision, views: this.views }), { ...supervisor, log });
+    this.process = new CameraProcess(
+      config.name,
+      () => ({
+        type: 'start',
+        camera: { ...this.config, analyse: this.analysing ? 'always' : 'watched' },
+        settings: this.store.current,
+        revision: this.store.revision,
+        views: this.views,
+      }),
+      { ...supervisor, log },
+    );
     this.process.on('event', (ev) => this.onEvent(ev));
     this.process.on('up', () => this.onUp());
     this.process.on('down', (why, retryAt) => this.onDown(why, retryAt));
@@ -168,7 +178,11 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
 
   /** switchSource opens another source; if it cannot be opened, the current one keeps running. */
   switchSource(spec: SourceSpec): Promise<SourceStatus> {
-    return this.request<SourceStatus>(this.config.capture.openTimeoutMs + SWITCH_MARGIN_MS, `cannot open ${redactSource(spec.text)} in time`, (id) => ({ type: 'switch', id, source: spec })).then((status) => {
+    return this.request<SourceStatus>(this.config.capture.openTimeoutMs + SWITCH_MARGIN_MS, `cannot open ${redactSource(spec.text)} in time`, (id) => ({
+      type: 'switch',
+      id,
+      source: spec,
+    })).then((status) => {
       this.config.source = spec; // a restarted process opens the new source
       return status;
     });
@@ -318,4 +332,3 @@ export class Camera extends EventEmitter<{ status: [SourceStatus]; frame: [Encod
     this.placeholderTimer = null;
   }
 }
-

@@ -33,7 +33,6 @@ const RETENTION_EVERY_MS = 10 * 60_000;
 /** commands from MQTT act with the control role, as the API does with the control token */
 const MQTT_CALLER: Caller = { id: 0, role: 'control' };
 
-
 /** CameraOutputs are one camera's rules, pictures of changes, recorder and recordings. */
 export class CameraOutputs {
   readonly engine: RuleEngine;
@@ -61,7 +60,15 @@ export class CameraOutputs {
     this.recorder = new Recorder(
       camera,
       this.recordings,
-      { view: rec.view, preRollMs: rec.preRollMs, postRollMs: rec.postRollMs, rules: rec.rules, maxFps: rec.maxFps, maxDurationMs: rec.maxDurationMs, onChange: () => shared.rulesChanged(camera) },
+      {
+        view: rec.view,
+        preRollMs: rec.preRollMs,
+        postRollMs: rec.postRollMs,
+        rules: rec.rules,
+        maxFps: rec.maxFps,
+        maxDurationMs: rec.maxDurationMs,
+        onChange: () => shared.rulesChanged(camera),
+      },
       log,
     );
     this.file = join(dir, RULES_FILE);
@@ -255,7 +262,8 @@ export class Outputs {
       }, EXPIRE_EVERY_MS),
     );
     const retention = (): void => {
-      for (const o of this.cameras.values()) void o.recordings.enforce().catch((e: unknown) => this.log.warn(`recordings of ${o.camera.name}: retention failed: ${(e as Error).message}`));
+      for (const o of this.cameras.values())
+        void o.recordings.enforce().catch((e: unknown) => this.log.warn(`recordings of ${o.camera.name}: retention failed: ${(e as Error).message}`));
     };
     if (this.config.retention.maxAgeMs !== undefined || this.config.retention.maxBytes !== undefined) {
       retention();

@@ -50,7 +50,12 @@ const sourceBody = z.strictObject({ source: z.string().min(1).max(2048) });
 const renameBody = z.strictObject({ to: presetNameSchema });
 const rulesBody = z.strictObject({ rules: z.unknown() });
 const switchBody = z.strictObject({ enabled: z.boolean() });
-const startBody = z.strictObject({ reason: z.string().regex(/^[\w .:-]{1,64}$/, 'must be 1-64 letters, digits, space, _ . : or -').optional() });
+const startBody = z.strictObject({
+  reason: z
+    .string()
+    .regex(/^[\w .:-]{1,64}$/, 'must be 1-64 letters, digits, space, _ . : or -')
+    .optional(),
+});
 const eventsQuery = z.coerce.number().int().min(1).max(200).default(50);
 const controlsBody = z.strictObject(Object.fromEntries(Object.keys(CONTROLS).map((k) => [k, z.number().finite().optional()])));
 
@@ -65,7 +70,8 @@ const body = <T>(schema: z.ZodType<T>, req: Request, what: string): T => {
 };
 const query = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new SegcamError(ERROR_CODES.INVALID, `${what} ${parsed.error.issues[0]?.code === 'invalid_value' ? `must be one of ${VIEWS.join(', ')}` : 'is invalid'}`);
+  if (!parsed.success)
+    throw new SegcamError(ERROR_CODES.INVALID, `${what} ${parsed.error.issues[0]?.code === 'invalid_value' ? `must be one of ${VIEWS.join(', ')}` : 'is invalid'}`);
   return parsed.data;
 };
 
@@ -308,7 +314,13 @@ export function cameraRouter(s: Services): Router {
       const why = c.segmentError ?? `camera ${c.name} is ${st.state}${st.error ? ` (${st.error})` : ''}`;
       throw new SegcamError(ERROR_CODES.NO_FRAME, `no picture: ${why}`);
     }
-    res.set({ 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store', 'X-Timestamp': (frame.ts / 1000).toFixed(3), 'X-Settings-Revision': String(frame.rev), 'Cross-Origin-Resource-Policy': 'cross-origin' });
+    res.set({
+      'Content-Type': 'image/jpeg',
+      'Cache-Control': 'no-store',
+      'X-Timestamp': (frame.ts / 1000).toFixed(3),
+      'X-Settings-Revision': String(frame.rev),
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    });
     res.end(frame.jpeg);
   };
   const stream = (req: Request, res: Response): void => {

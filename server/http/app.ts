@@ -101,7 +101,11 @@ export function createApp(s: Services, o: AppOptions): express.Express {
       if (result.reason === 'throttled') res.setHeader('Retry-After', String(result.retryAfterS));
       const status = result.reason === 'throttled' ? 429 : 401;
       const code = result.reason === 'throttled' ? ERROR_CODES.RATE_LIMITED : ERROR_CODES.UNAUTHORIZED;
-      if (VIEWER_PAGE.test(req.path) && req.method === 'GET' && req.query.action === undefined) return void res.status(status).type('html').send(errorPage(authMessage(result)));
+      if (VIEWER_PAGE.test(req.path) && req.method === 'GET' && req.query.action === undefined)
+        return void res
+          .status(status)
+          .type('html')
+          .send(errorPage(authMessage(result)));
       res.status(status).json({ code, message: authMessage(result) });
     };
     const result = o.auth.check(req);
@@ -113,7 +117,9 @@ export function createApp(s: Services, o: AppOptions): express.Express {
     if (!STATE_CHANGING.has(req.method)) return next();
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, req.headers.host, o.allowOrigins)) {
-      return res.status(403).json({ code: ERROR_CODES.FORBIDDEN, message: `requests from ${origin.slice(0, 100)} may not change anything here (allow that origin with --allow-origin)` });
+      return res
+        .status(403)
+        .json({ code: ERROR_CODES.FORBIDDEN, message: `requests from ${origin.slice(0, 100)} may not change anything here (allow that origin with --allow-origin)` });
     }
     if (!isJson(req.headers['content-type'])) {
       return res.status(415).json({
@@ -150,7 +156,8 @@ export function createApp(s: Services, o: AppOptions): express.Express {
     if (err instanceof SegcamError) return res.status(httpStatus(err.code)).json({ code: err.code, message: err.message });
     if (e.type === 'entity.too.large') return res.status(413).json({ code: ERROR_CODES.BAD_MESSAGE, message: 'the request body is larger than 16 KiB' });
     if (e.type === 'entity.parse.failed') return res.status(400).json({ code: ERROR_CODES.BAD_MESSAGE, message: `the request body is not valid JSON (${e.message})` });
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return res.status(415).json({ code: ERROR_CODES.UNSUPPORTED_MEDIA_TYPE, message: e.message ?? 'unsupported body encoding' });
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+      return res.status(415).json({ code: ERROR_CODES.UNSUPPORTED_MEDIA_TYPE, message: e.message ?? 'unsupported body encoding' });
     if (e.status && e.status < 500) return res.status(e.status).json({ code: ERROR_CODES.BAD_MESSAGE, message: e.message ?? 'bad request' });
     s.log.error(`${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}`);
     res.status(500).json({ code: ERROR_CODES.INTERNAL, message: 'internal error' });

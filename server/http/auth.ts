@@ -122,7 +122,9 @@ export class Auth {
     this.unlogged++;
     if (now - this.lastLogAt < 10_000 && what !== 'first') return;
     if (now - this.lastLogAt < 1000) return;
-    this.log.warn(`wrong token from ${address}${this.unlogged > 1 ? ` (${this.unlogged} wrong tokens since the last report)` : ''}${what === 'throttled' ? '; answering further wrong tokens with 429 for now' : ''}`);
+    this.log.warn(
+      `wrong token from ${address}${this.unlogged > 1 ? ` (${this.unlogged} wrong tokens since the last report)` : ''}${what === 'throttled' ? '; answering further wrong tokens with 429 for now' : ''}`,
+    );
     this.lastLogAt = now;
     this.unlogged = 0;
   }

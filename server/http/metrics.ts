@@ -73,7 +73,9 @@ export class Metrics {
     perCamera('segcam_camera_restarts_total', "Times the camera's process was restarted.", 'counter', (c) => c.restarts);
     perCamera('segcam_source_live', '1 while the source delivers frames.', 'gauge', (c) => (c.status.state === 'live' ? 1 : 0));
     perCamera('segcam_camera_up', "1 while the camera's process runs.", 'gauge', (c) => (c.pid ? 1 : 0));
-    perCamera('segcam_analysis_age_seconds', 'Age of the newest analysis (capture time to now).', 'gauge', (c) => (c.analysis ? Math.max(0, Date.now() - c.analysis.ts) / 1000 : null));
+    perCamera('segcam_analysis_age_seconds', 'Age of the newest analysis (capture time to now).', 'gauge', (c) =>
+      c.analysis ? Math.max(0, Date.now() - c.analysis.ts) / 1000 : null,
+    );
     perCamera('segcam_camera_resident_memory_bytes', "Resident memory of the camera's process.", 'gauge', (c) => (c.pid ? (processUsage(c.pid)?.rssBytes ?? null) : null));
     perCamera('segcam_camera_cpu_seconds_total', "CPU time of the camera's processes (user + system, all of them since start).", 'counter', (c) => this.cpuOf(c));
     perCamera('segcam_publish_up', '1 while the camera publishes to its media server, 0 while it connects or waits to retry (absent when it does not publish).', 'gauge', (c) => {
@@ -83,7 +85,9 @@ export class Metrics {
     perCamera('segcam_publish_frames_total', 'Frames handed to the H.264 encoder.', 'counter', (c) => c.publishStats?.written ?? null);
     perCamera('segcam_publish_unsent_frames_total', 'Frames not published for want of a connection (waiting to retry).', 'counter', (c) => c.publishStats?.unsent ?? null);
     perCamera('segcam_publish_reconnects_total', 'Connections to the media server after the first.', 'counter', (c) => c.publishStats?.reconnects ?? null);
-    perCamera('segcam_publish_write_seconds', "Mean time a publish write takes on the camera's frame loop (newest 120 writes).", 'gauge', (c) => (c.publishStats ? c.publishStats.writeMs.mean / 1000 : null));
+    perCamera('segcam_publish_write_seconds', "Mean time a publish write takes on the camera's frame loop (newest 120 writes).", 'gauge', (c) =>
+      c.publishStats ? c.publishStats.writeMs.mean / 1000 : null,
+    );
     const cams = this.cameras;
     const viewersOf = this.viewers;
     new client.Counter({
@@ -114,7 +118,7 @@ export class Metrics {
     });
     new client.Gauge({
       name: 'segcam_mask_coverage_percent',
-      help: "Percent of the frame in each range's mask (range=\"all\": the whole mask), newest analysed frame.",
+      help: 'Percent of the frame in each range\'s mask (range="all": the whole mask), newest analysed frame.',
       labelNames: ['camera', 'range'],
       registers: [r],
       collect() {
@@ -158,21 +162,39 @@ export class Metrics {
     labelled('segcam_targets', 'Targets of each region after the target filters, newest analysed frame (while blob finding is on).', 'gauge', ['camera', 'range'], () =>
       cams().flatMap((c) => (c.analysis?.targets ?? []).map((t): Row<'camera' | 'range'> => [{ camera: c.name, range: t.name }, t.targets.length])),
     );
-    labelled('segcam_target_offset', "Best target's centroid minus the crosshair, normalised to -1..1 (axis x: right is positive; y: down is positive).", 'gauge', ['camera', 'range', 'axis'], () =>
-      cams().flatMap((c) =>
-        (c.analysis?.targets ?? []).flatMap((t): Row<'camera' | 'range' | 'axis'>[] => {
-          const best = t.targets[0];
-          return best ? [[{ camera: c.name, range: t.name, axis: 'x' }, best.offset.nx], [{ camera: c.name, range: t.name, axis: 'y' }, best.offset.ny]] : [];
-        }),
-      ),
+    labelled(
+      'segcam_target_offset',
+      "Best target's centroid minus the crosshair, normalised to -1..1 (axis x: right is positive; y: down is positive).",
+      'gauge',
+      ['camera', 'range', 'axis'],
+      () =>
+        cams().flatMap((c) =>
+          (c.analysis?.targets ?? []).flatMap((t): Row<'camera' | 'range' | 'axis'>[] => {
+            const best = t.targets[0];
+            return best
+              ? [
+                  [{ camera: c.name, range: t.name, axis: 'x' }, best.offset.nx],
+                  [{ camera: c.name, range: t.name, axis: 'y' }, best.offset.ny],
+                ]
+              : [];
+          }),
+        ),
     );
     const cameraOutputs = () => [...(outs()?.cameras.values() ?? [])];
-    labelled('segcam_rule_on', '1 while a rule is on.', 'gauge', ['camera', 'rule'], () => cameraOutputs().flatMap((o) => o.engine.states().map((st): Row<'camera' | 'rule'> => [{ camera: o.camera.name, rule: st.name }, st.state === 'on' ? 1 : 0])));
-    labelled('segcam_rule_value', "A rule's newest measured value (% for coverage, a number for count).", 'gauge', ['camera', 'rule'], () =>
-      cameraOutputs().flatMap((o) => o.engine.states().flatMap((st): Row<'camera' | 'rule'>[] => (st.value === null ? [] : [[{ camera: o.camera.name, rule: st.name }, st.value]]))),
+    labelled('segcam_rule_on', '1 while a rule is on.', 'gauge', ['camera', 'rule'], () =>
+      cameraOutputs().flatMap((o) => o.engine.states().map((st): Row<'camera' | 'rule'> => [{ camera: o.camera.name, rule: st.name }, st.state === 'on' ? 1 : 0])),
     );
-    labelled('segcam_rule_changes_total', "Changes of a rule's state since start.", 'counter', ['camera', 'rule'], () => cameraOutputs().flatMap((o) => [...o.changes].map(([rule, n]): Row<'camera' | 'rule'> => [{ camera: o.camera.name, rule }, n])));
-    labelled('segcam_recording_active', '1 while the camera records.', 'gauge', ['camera'], () => cameraOutputs().map((o) => [{ camera: o.camera.name }, o.recorder.status().recording ? 1 : 0]));
+    labelled('segcam_rule_value', "A rule's newest measured value (% for coverage, a number for count).", 'gauge', ['camera', 'rule'], () =>
+      cameraOutputs().flatMap((o) =>
+        o.engine.states().flatMap((st): Row<'camera' | 'rule'>[] => (st.value === null ? [] : [[{ camera: o.camera.name, rule: st.name }, st.value]])),
+      ),
+    );
+    labelled('segcam_rule_changes_total', "Changes of a rule's state since start.", 'counter', ['camera', 'rule'], () =>
+      cameraOutputs().flatMap((o) => [...o.changes].map(([rule, n]): Row<'camera' | 'rule'> => [{ camera: o.camera.name, rule }, n])),
+    );
+    labelled('segcam_recording_active', '1 while the camera records.', 'gauge', ['camera'], () =>
+      cameraOutputs().map((o) => [{ camera: o.camera.name }, o.recorder.status().recording ? 1 : 0]),
+    );
     labelled('segcam_recorded_frames_total', 'Frames of recordings: written, or dropped because the disk was behind.', 'counter', ['camera', 'result'], () =>
       cameraOutputs().flatMap((o): Row<'camera' | 'result'>[] => {
         const st = o.recorder.status();
@@ -187,24 +209,41 @@ export class Metrics {
       const m = mqtt();
       return m ? [[{}, m.connected ? 1 : 0]] : [];
     });
-    labelled('segcam_mqtt_messages_total', 'MQTT publications: sent; dropped (broker down or too many in flight, never queued); unconfirmed (in flight when a connection closed).', 'counter', ['result'], () => {
-      const m = mqtt();
-      return m ? (['sent', 'dropped', 'unconfirmed'] as const).map((k) => [{ result: k }, m[k]]) : [];
-    });
+    labelled(
+      'segcam_mqtt_messages_total',
+      'MQTT publications: sent; dropped (broker down or too many in flight, never queued); unconfirmed (in flight when a connection closed).',
+      'counter',
+      ['result'],
+      () => {
+        const m = mqtt();
+        return m ? (['sent', 'dropped', 'unconfirmed'] as const).map((k) => [{ result: k }, m[k]]) : [];
+      },
+    );
     labelled('segcam_mqtt_reconnects_total', 'Connections to the MQTT broker after the first.', 'counter', [], () => {
       const m = mqtt();
       return m ? [[{}, m.reconnects]] : [];
     });
     labelled('segcam_mqtt_commands_total', 'Commands taken over MQTT, by result.', 'counter', ['result'], () => {
       const m = mqtt();
-      return m ? [[{ result: 'ok' }, m.commands - m.commandErrors], [{ result: 'error' }, m.commandErrors]] : [];
+      return m
+        ? [
+            [{ result: 'ok' }, m.commands - m.commandErrors],
+            [{ result: 'error' }, m.commandErrors],
+          ]
+        : [];
     });
     const hooks = () => outs()?.webhooks.status() ?? [];
-    labelled('segcam_webhook_events_total', 'Webhook events: sent (delivered), failed (given up), dropped (queue full), retried (attempts that were retries).', 'counter', ['hook', 'result'], () =>
-      hooks().flatMap((h) => (['sent', 'failed', 'dropped', 'retried'] as const).map((k): Row<'hook' | 'result'> => [{ hook: h.name, result: k }, h[k]])),
+    labelled(
+      'segcam_webhook_events_total',
+      'Webhook events: sent (delivered), failed (given up), dropped (queue full), retried (attempts that were retries).',
+      'counter',
+      ['hook', 'result'],
+      () => hooks().flatMap((h) => (['sent', 'failed', 'dropped', 'retried'] as const).map((k): Row<'hook' | 'result'> => [{ hook: h.name, result: k }, h[k]])),
     );
     labelled('segcam_webhook_queued', 'Webhook events waiting, beyond the one in flight.', 'gauge', ['hook'], () => hooks().map((h) => [{ hook: h.name }, h.queued]));
-    labelled('segcam_webhook_ok', '1 when the newest delivery attempt of a hook succeeded, 0 when it failed (absent before the first).', 'gauge', ['hook'], () => hooks().flatMap((h): Row<'hook'>[] => (h.ok === null ? [] : [[{ hook: h.name }, h.ok ? 1 : 0]])));
+    labelled('segcam_webhook_ok', '1 when the newest delivery attempt of a hook succeeded, 0 when it failed (absent before the first).', 'gauge', ['hook'], () =>
+      hooks().flatMap((h): Row<'hook'>[] => (h.ok === null ? [] : [[{ hook: h.name }, h.ok ? 1 : 0]])),
+    );
     this.stageSeconds = new client.Histogram({
       name: 'segcam_stage_duration_seconds',
       help: 'Time per frame in each stage.',

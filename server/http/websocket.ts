@@ -57,7 +57,9 @@ export function attachWebSocket(server: Server, o: WebSocketOptions): { viewers:
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     const refuse = (status: number, text: string, message: string, extra = ''): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n${extra}Content-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n${extra}Content-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+      );
     };
     if (!hostAllowed(req.headers.host, o.allowHosts, o.listenHost)) return refuse(421, 'Misdirected Request', misdirected(req.headers.host ?? ''));
     const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -235,7 +235,9 @@ export class MqttOutput {
       this.publish(`${this.base}/${camera}/status`, 'online', { retain: true });
     }
     // a rule that went away leaves no retained state behind (a subscriber would take it for current)
-    for (const r of e.info.rules) if (!info.rules.some((x) => x.name === r.name)) for (const leaf of ['state', 'attributes', 'enabled']) this.publish(`${this.base}/${camera}/rules/${r.name}/${leaf}`, '', { retain: true });
+    for (const r of e.info.rules)
+      if (!info.rules.some((x) => x.name === r.name))
+        for (const leaf of ['state', 'attributes', 'enabled']) this.publish(`${this.base}/${camera}/rules/${r.name}/${leaf}`, '', { retain: true });
     e.info = { ranges: [...info.ranges], rules: info.rules.map((r) => ({ ...r })) };
     this.publishDiscovery(camera, e, false);
     for (const r of e.info.rules) this.publishRule(camera, r, null);

@@ -39,7 +39,6 @@ export const FRAME_DIGITS = 6;
 /** frameFile is the file name of frame `seq` (from 1). */
 export const frameFile = (seq: number): string => `${String(seq).padStart(FRAME_DIGITS, '0')}.jpg`;
 
-
 /** MetadataLine is one line of metadata.jsonl. */
 export interface MetadataLine {
   seq: number;
@@ -258,7 +257,6 @@ export interface RecorderOptions {
   /** told when a recording has started (its folder made) and when one has stopped (on disk) */
   onChange?: () => void;
 }
-
 
 interface Frame {
   jpeg: Uint8Array;

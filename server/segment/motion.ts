@@ -17,9 +17,7 @@ export class MotionDetector {
     const key = `${motion.algorithm}/${motion.history}/${motion.shadows}`;
     if (!this.model || key !== this.key) {
       this.model =
-        motion.algorithm === 'mog2'
-          ? new cv.BackgroundSubtractorMOG2(motion.history, 16, motion.shadows)
-          : new cv.BackgroundSubtractorKNN(motion.history, 400, motion.shadows);
+        motion.algorithm === 'mog2' ? new cv.BackgroundSubtractorMOG2(motion.history, 16, motion.shadows) : new cv.BackgroundSubtractorKNN(motion.history, 400, motion.shadows);
       this.key = key;
     }
     const raw = this.model.apply(frame, motion.learningRate);

@@ -118,7 +118,11 @@ function segmentPicture(picture: Mat, settings: Settings, state: SegmentState): 
   }
   if (moving && settings.motion.mode !== 'only') moving.release();
   const zones = zoneSet.include.length ? analyseZones(regions, zoneSet, targetSettings) : undefined;
-  let mask = unionOf(regions.map((r) => r.mask), src.rows, src.cols);
+  let mask = unionOf(
+    regions.map((r) => r.mask),
+    src.rows,
+    src.cols,
+  );
   // one region: its analysis already counted the mask's pixels
   const total = ranges.length === 1 ? ranges[0]!.coverage : coverage(mask);
   if (small) {
@@ -128,7 +132,16 @@ function segmentPicture(picture: Mat, settings: Settings, state: SegmentState): 
     mask.release();
     mask = big;
     small.release();
-    for (const r of ranges) r.top = r.top?.map((b) => ({ area: Math.round(b.area * sx * sy), x: Math.round(b.x * sx), y: Math.round(b.y * sy), w: Math.round(b.w * sx), h: Math.round(b.h * sy), cx: Math.round(b.cx * sx * 10) / 10, cy: Math.round(b.cy * sy * 10) / 10 }));
+    for (const r of ranges)
+      r.top = r.top?.map((b) => ({
+        area: Math.round(b.area * sx * sy),
+        x: Math.round(b.x * sx),
+        y: Math.round(b.y * sy),
+        w: Math.round(b.w * sx),
+        h: Math.round(b.h * sy),
+        cx: Math.round(b.cx * sx * 10) / 10,
+        cy: Math.round(b.cy * sy * 10) / 10,
+      }));
     for (const t of targets) t.targets = t.targets.map((x) => scaleTarget(x, sx, sy));
     for (const z of zones ?? []) for (const r of z.regions) r.targets = r.targets.map((x) => scaleTarget(x, sx, sy));
   }

@@ -217,7 +217,10 @@ export class WsViewer implements Consumer {
     const decoded = decodeClientMessage(data);
     const isAck = decoded.ok && decoded.value.type === 'ack';
     if (!(isAck ? this.ackBucket : this.bucket).take()) {
-      this.error(ERROR_CODES.RATE_LIMITED, isAck ? 'more acknowledgements than frames; this one was ignored' : `more than ${VIEWER_LIMITS.messagesPerSecond} messages a second; this one was ignored`);
+      this.error(
+        ERROR_CODES.RATE_LIMITED,
+        isAck ? 'more acknowledgements than frames; this one was ignored' : `more than ${VIEWER_LIMITS.messagesPerSecond} messages a second; this one was ignored`,
+      );
       return this.strike();
     }
     if (!decoded.ok) {

@@ -220,7 +220,11 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
     const m = lf.inRange(0, 0);
     release(small, lab, ls, lf, m, m.copy());
   };
-  cases.push({ name: `clusters k=${K} (${KW} px, lab)`, method: { kind: 'clusters', k: K, width: KW, attempts: 1, iterations: 10, space: 'lab', foreground: [0] }, direct: (f) => kmeansCalls(f) });
+  cases.push({
+    name: `clusters k=${K} (${KW} px, lab)`,
+    method: { kind: 'clusters', k: K, width: KW, attempts: 1, iterations: 10, space: 'lab', foreground: [0] },
+    direct: (f) => kmeansCalls(f),
+  });
 
   const methods: MethodFigure[] = [];
   for (const c of cases) {
@@ -259,7 +263,16 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
       { name: 'slow (8 3x3 Convs, 32 channels)', file: dir.make('slow', 'slow.onnx', 256, 256, 8), side: 256 },
     ];
     for (const spec of specs) {
-      const method = { ...DEFAULT_MODEL, file: spec.file, input: { width: spec.side, height: spec.side }, classes: ['other', 'red'], foreground: ['red'], swapRB: false, threshold: 0, maxFps: 60 };
+      const method = {
+        ...DEFAULT_MODEL,
+        file: spec.file,
+        input: { width: spec.side, height: spec.side },
+        classes: ['other', 'red'],
+        foreground: ['red'],
+        swapRB: false,
+        threshold: 0,
+        maxFps: 60,
+      };
       // one synchronous inference, directly
       const net = cv.readNetFromONNX(`${dir.dir}/${spec.file}`);
       const one = (f: Mat): void => {
@@ -321,11 +334,16 @@ export function runMethodsBench(file: string, options: MethodsBenchOptions = {})
 
 /** formatMethodsBench renders the result as a plain table. */
 export function formatMethodsBench(b: MethodsBench): string {
-  const lines = [`methods on ${b.frames.cols}x${b.frames.rows} (${b.frames.count} frames, median of ${b.rounds} rounds)`, 'method                                  segmenter ms  direct ms  ratio'];
+  const lines = [
+    `methods on ${b.frames.cols}x${b.frames.rows} (${b.frames.count} frames, median of ${b.rounds} rounds)`,
+    'method                                  segmenter ms  direct ms  ratio',
+  ];
   for (const m of b.methods) lines.push(`${m.name.padEnd(40)}${String(m.segmenterMs).padStart(12)}${String(m.directMs).padStart(11)}${String(m.ratio).padStart(7)}`);
   lines.push(`k-means k=${b.clusters.k} on ${b.clusters.points} points: ${b.clusters.pointsMs} ms making the points, ${b.clusters.kmeansMs} ms in cv.kmeans`);
   for (const m of b.models) {
-    lines.push(`model ${m.name} ${m.input}: ${m.inferenceMs} ms per inference, ${m.sustainedFps} inferences/s sustained; apply ${m.applyMs.p50} ms (max ${m.applyMs.max}) at ${m.framesPerSecond} frames/s`);
+    lines.push(
+      `model ${m.name} ${m.input}: ${m.inferenceMs} ms per inference, ${m.sustainedFps} inferences/s sustained; apply ${m.applyMs.p50} ms (max ${m.applyMs.max}) at ${m.framesPerSecond} frames/s`,
+    );
   }
   return lines.join('\n');
 }

@@ -29,10 +29,16 @@ export async function outputsBench(seconds: number): Promise<OutputsResult> {
   const broker = await new Mosquitto().start();
   const receiver = await startReceiver();
   const listener = await Listener.listen(broker, ['bench/main/rules/red/state', 'bench/main/events']);
-  const s = await startServer({ args: ['--source', clip, '--quiet', '--mqtt', broker.url, '--mqtt-base-topic', 'bench', '--no-mqtt-discovery', '--webhook', receiver.url('/bench')] });
+  const s = await startServer({
+    args: ['--source', clip, '--quiet', '--mqtt', broker.url, '--mqtt-base-topic', 'bench', '--no-mqtt-discovery', '--webhook', receiver.url('/bench')],
+  });
   const headers = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
   try {
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers, body: JSON.stringify({ method: { kind: 'colour', space: 'hsv', ranges: [{ name: 'red', lower: [170, 120, 80], upper: [10, 255, 255] }] } }) });
+    await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ method: { kind: 'colour', space: 'hsv', ranges: [{ name: 'red', lower: [170, 120, 80], upper: [10, 255, 255] }] } }),
+    });
     await fetch(`${s.base}/api/rules`, { method: 'PUT', headers, body: JSON.stringify({ rules: [{ name: 'red', subject: { range: 'red' }, op: 'above', value: 2 }] }) });
     await new Promise((r) => setTimeout(r, 2500)); // settle: the first changes may predate the subscriptions
     const from = listener.mark();

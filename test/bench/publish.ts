@@ -39,7 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** RANGE passes every pixel: the masked view is the picture */
 const RANGE = { lower: [0, 0, 0], upper: [179, 255, 255] } as const;
 /** LAVFI: testsrc2 with a 64x64 box at the top left, white for the first half of every second, black for the second */
-const LAVFI = "testsrc2=size=1280x720:rate=30,drawbox=x=0:y=0:w=64:h=64:color=white:t=fill:enable='lt(mod(t,1),0.5)',drawbox=x=0:y=0:w=64:h=64:color=black:t=fill:enable='gte(mod(t,1),0.5)'";
+const LAVFI =
+  "testsrc2=size=1280x720:rate=30,drawbox=x=0:y=0:w=64:h=64:color=white:t=fill:enable='lt(mod(t,1),0.5)',drawbox=x=0:y=0:w=64:h=64:color=black:t=fill:enable='gte(mod(t,1),0.5)'";
 
 /** Turn is a change of the top-left box at capture: when (ms since the epoch) and to what. */
 interface Turn {
@@ -62,7 +63,10 @@ const summary = (xs: number[]) => ({ p50: r1(pct(xs, 50)), max: r1(pct(xs, 100))
 /** receivedFps is the rate of the frames the RTSP server wrote in a session (packets over the time they span, no decoding). */
 async function receivedFps(file: string): Promise<number> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]);
-  const ts = stdout.split('\n').map((l) => Number.parseFloat(l)).filter(Number.isFinite); // lines of "t," and blank ones
+  const ts = stdout
+    .split('\n')
+    .map((l) => Number.parseFloat(l))
+    .filter(Number.isFinite); // lines of "t," and blank ones
   return ts.length > 1 ? r1((ts.length - 1) / (Math.max(...ts) - Math.min(...ts))) : 0;
 }
 
@@ -198,7 +202,13 @@ export async function publishBench(quick: boolean) {
     const s = await startServer({
       args: ['--source', file, '--publish', rtsp.url, '--range', `everything=${RANGE.lower.join(',')}:${RANGE.upper.join(',')}`, '--no-blobs', '--quiet'],
     });
-    let server: { fps: number; receivedFps: number; cpuMsPerFrame: { camera: number; ffmpeg: number; total: number; front: number }; delayMs: ReturnType<typeof summary>; viewer: { frames: number; exactTurns: number } };
+    let server: {
+      fps: number;
+      receivedFps: number;
+      cpuMsPerFrame: { camera: number; ffmpeg: number; total: number; front: number };
+      delayMs: ReturnType<typeof summary>;
+      viewer: { frames: number; exactTurns: number };
+    };
     try {
       const deadline = Date.now() + 20_000;
       while (!rtsp.sessionsOfRun().length && Date.now() < deadline) await sleep(100);

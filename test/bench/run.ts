@@ -30,7 +30,16 @@ const SETTLE_MS = QUICK ? 500 : 1000;
  * ratio instead of on one.
  */
 const ROUNDS = QUICK ? 1 : 3;
-const SIZES: [number, number][] = QUICK ? [[640, 480], [1280, 720]] : [[640, 480], [1280, 720], [1920, 1080]];
+const SIZES: [number, number][] = QUICK
+  ? [
+      [640, 480],
+      [1280, 720],
+    ]
+  : [
+      [640, 480],
+      [1280, 720],
+      [1920, 1080],
+    ];
 const OUT_DIR = join(FIXTURES, '..');
 /**
  * With many viewers, latency is measured at PROBES viewers in a process of their own while a
@@ -129,8 +138,6 @@ async function stageMs(s: ServerHandle): Promise<{ segment: number; encode: numb
     n: get(/segcam_stage_duration_seconds_count\{camera="main",stage="segment"\} (\d+)/),
   };
 }
-
-
 
 async function serverRun<T>(source: string, extra: string[], body: (s: ServerHandle) => Promise<T>, env: NodeJS.ProcessEnv = {}, cameras?: string[]): Promise<T> {
   const s = await startServer({ args: [...(cameras ?? ['--source', source]), '--quality', '80', '--max-viewers', '100', '--quiet', ...extra], env });
@@ -293,46 +300,65 @@ async function soak(file: string, seconds: number) {
  */
 async function cameras3(file: string) {
   const names = ['a', 'b', 'c'];
-  const loops = await Promise.all(names.map(() => inFreshProcessAsync<{ fps: number; cpuMs: number; seconds: number; rssMb: ReturnType<typeof memory> }>('paced', file, String(SECONDS))));
+  const loops = await Promise.all(
+    names.map(() => inFreshProcessAsync<{ fps: number; cpuMs: number; seconds: number; rssMb: ReturnType<typeof memory> }>('paced', file, String(SECONDS))),
+  );
   const directCpuPerS = loops.reduce((a, l) => a + l.cpuMs / l.seconds, 0);
-  return serverRun(names[0]!, [], async (s) => {
-    const deadline = Date.now() + 20_000;
-    while (!(await s.cameras()).every((c) => c.state === 'live') && Date.now() < deadline) await sleep(200);
-    const p = await pids(s);
-    await sleep(SETTLE_MS);
-    const cpu0 = serverCpuMs(p);
-    const t0 = performance.now();
-    const probes = await Promise.all(names.map((c) => probe(s, 1, SECONDS, c)));
-    const serverCpuPerS = (serverCpuMs(p) - cpu0) / ((performance.now() - t0) / 1000);
-    const rss = { front: memory(p.front), cameras: Object.fromEntries(names.map((c) => [c, memory(p.cameras[c]!)])) };
-    // a camera process killed: its viewer's next frame, and the others' frame rates meanwhile
-    const vs = Object.fromEntries(await Promise.all(names.map(async (c) => [c, await connect(`ws://127.0.0.1:${s.port}/cam/${c}/ws?token=${s.token}`)] as const)));
-    await sleep(SETTLE_MS);
-    reset(Object.values(vs));
-    await sleep(3000);
-    const before = { b: vs.b!.frames / 3, c: vs.c!.frames / 3 };
-    reset(Object.values(vs));
-    const killedAt = performance.now();
-    process.kill(p.cameras.a!, 'SIGKILL');
-    while (vs.a!.frames === 0 && performance.now() - killedAt < 30_000) await sleep(10);
-    const recoveryMs = Math.round(performance.now() - killedAt);
-    const window = (performance.now() - killedAt) / 1000;
-    const during = { b: vs.b!.frames / window, c: vs.c!.frames / window };
-    for (const v of Object.values(vs)) v.ws.terminate();
-    return {
-      direct: { loops, cpuPerSecondMs: r1(directCpuPerS), rssMb: loops.map((l) => l.rssMb) },
-      server: { cpuPerSecondMs: r1(serverCpuPerS), rssMb: rss, latency: Object.fromEntries(names.map((c, i) => [c, probes[i]!.latency])) },
-      cpuRatio: r2(serverCpuPerS / directCpuPerS),
-      kill: { recoveryMs, fpsBefore: { b: r1(before.b), c: r1(before.c) }, fpsMeanwhile: { b: r1(during.b), c: r1(during.c) }, keptShare: r2(Math.min(during.b / before.b, during.c / before.c)) },
-    };
-  }, {}, ['--camera', `a=${file}`, '--camera', `b=${file}`, '--camera', `c=${file}`]);
+  return serverRun(
+    names[0]!,
+    [],
+    async (s) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await s.cameras()).every((c) => c.state === 'live') && Date.now() < deadline) await sleep(200);
+      const p = await pids(s);
+      await sleep(SETTLE_MS);
+      const cpu0 = serverCpuMs(p);
+      const t0 = performance.now();
+      const probes = await Promise.all(names.map((c) => probe(s, 1, SECONDS, c)));
+      const serverCpuPerS = (serverCpuMs(p) - cpu0) / ((performance.now() - t0) / 1000);
+      const rss = { front: memory(p.front), cameras: Object.fromEntries(names.map((c) => [c, memory(p.cameras[c]!)])) };
+      // a camera process killed: its viewer's next frame, and the others' frame rates meanwhile
+      const vs = Object.fromEntries(await Promise.all(names.map(async (c) => [c, await connect(`ws://127.0.0.1:${s.port}/cam/${c}/ws?token=${s.token}`)] as const)));
+      await sleep(SETTLE_MS);
+      reset(Object.values(vs));
+      await sleep(3000);
+      const before = { b: vs.b!.frames / 3, c: vs.c!.frames / 3 };
+      reset(Object.values(vs));
+      const killedAt = performance.now();
+      process.kill(p.cameras.a!, 'SIGKILL');
+      while (vs.a!.frames === 0 && performance.now() - killedAt < 30_000) await sleep(10);
+      const recoveryMs = Math.round(performance.now() - killedAt);
+      const window = (performance.now() - killedAt) / 1000;
+      const during = { b: vs.b!.frames / window, c: vs.c!.frames / window };
+      for (const v of Object.values(vs)) v.ws.terminate();
+      return {
+        direct: { loops, cpuPerSecondMs: r1(directCpuPerS), rssMb: loops.map((l) => l.rssMb) },
+        server: { cpuPerSecondMs: r1(serverCpuPerS), rssMb: rss, latency: Object.fromEntries(names.map((c, i) => [c, probes[i]!.latency])) },
+        cpuRatio: r2(serverCpuPerS / directCpuPerS),
+        kill: {
+          recoveryMs,
+          fpsBefore: { b: r1(before.b), c: r1(before.c) },
+          fpsMeanwhile: { b: r1(during.b), c: r1(during.c) },
+          keptShare: r2(Math.min(during.b / before.b, during.c / before.c)),
+        },
+      };
+    },
+    {},
+    ['--camera', `a=${file}`, '--camera', `b=${file}`, '--camera', `c=${file}`],
+  );
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(OUT_DIR, { recursive: true });
   const results: Record<string, unknown> = {
-    machine: { cpus: Number(execFileSync('nproc').toString().trim()), node: process.version, opencv: execFileSync('pkg-config', ['--modversion', 'opencv4']).toString().trim(), date: new Date().toISOString(), quick: QUICK },
+    machine: {
+      cpus: Number(execFileSync('nproc').toString().trim()),
+      node: process.version,
+      opencv: execFileSync('pkg-config', ['--modversion', 'opencv4']).toString().trim(),
+      date: new Date().toISOString(),
+      quick: QUICK,
+    },
   };
   const rows: string[][] = [];
   for (const [w, h] of SIZES) {
@@ -340,9 +366,19 @@ async function main(): Promise<void> {
     const rounds = [];
     for (let i = 1; i <= ROUNDS; i++) {
       const loopFirst = i % 2 === 1;
-      process.stderr.write(`bench ${w}x${h}: round ${i}/${ROUNDS}: the plain loop and the server without blobs, then the blobs loop and the server with them (${loopFirst ? 'loops' : 'servers'} first)…\n`);
-      const [plain, n] = await pair(loopFirst, () => direct(file, SECONDS, false), () => unpaced(file, ['--no-blobs']));
-      const [d, u] = await pair(loopFirst, () => direct(file, SECONDS, true), () => unpaced(file));
+      process.stderr.write(
+        `bench ${w}x${h}: round ${i}/${ROUNDS}: the plain loop and the server without blobs, then the blobs loop and the server with them (${loopFirst ? 'loops' : 'servers'} first)…\n`,
+      );
+      const [plain, n] = await pair(
+        loopFirst,
+        () => direct(file, SECONDS, false),
+        () => unpaced(file, ['--no-blobs']),
+      );
+      const [d, u] = await pair(
+        loopFirst,
+        () => direct(file, SECONDS, true),
+        () => unpaced(file),
+      );
       const ratios = {
         throughputNoBlobsVsPlain: r2(n.fps / plain.fps),
         cpuPerFrameNoBlobsVsPlain: r2(n.cpuMsPerFrame / plain.cpuMsPerFrame),
@@ -396,20 +432,49 @@ async function main(): Promise<void> {
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
     const p = await paced('demo', ['--width', '640', '--height', '480']);
     results.demo = { unpaced: u, paced: p };
-    rows.push(['demo 640x480', '–', `– / ${u.fps}`, '–', `–; – / ${u.cpuMsPerFrame}`, `s${u.stageMs.segment} e${u.stageMs.encode}`, `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`, `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`, `${p.cpuRatio50to1}x`, `${p.rssMb.start}→${p.rssMb.end}`, String(u.bytesPerFrame)]);
+    rows.push([
+      'demo 640x480',
+      '–',
+      `– / ${u.fps}`,
+      '–',
+      `–; – / ${u.cpuMsPerFrame}`,
+      `s${u.stageMs.segment} e${u.stageMs.encode}`,
+      `${p.latency1.p50}/${p.latency1.p95}/${p.latency1.p99}`,
+      `${p.latency50.p50}/${p.latency50.p95}/${p.latency50.p99}`,
+      `${p.cpuRatio50to1}x`,
+      `${p.rssMb.start}→${p.rssMb.end}`,
+      String(u.bytesPerFrame),
+    ]);
     process.stderr.write('bench viewer in Chromium…\n');
     results.chromium = { '640x480': await browser(640, 480), '1280x720': await browser(1280, 720) };
     process.stderr.write('bench idle…\n');
     const idleDemo = await idle('demo');
     const idleFile = await idle(clip720);
     const decode = decodeOnly(clip720, 3);
-    results.idle = { demoCpuPercent: idleDemo.cpuPercent, file720CpuPercent: idleFile.cpuPercent, decode720At30fpsPercent: decode.cpuPercent, beyondDecodingPercent: r1(idleFile.cpuPercent - decode.cpuPercent) };
+    results.idle = {
+      demoCpuPercent: idleDemo.cpuPercent,
+      file720CpuPercent: idleFile.cpuPercent,
+      decode720At30fpsPercent: decode.cpuPercent,
+      beyondDecodingPercent: r1(idleFile.cpuPercent - decode.cpuPercent),
+    };
   }
   if (SOAK_S > 0) {
     process.stderr.write(`bench soak ${SOAK_S} s at 1280x720, 30 fps…\n`);
     results.soak = await soak(clip720, SOAK_S);
   }
-  const head = ['input', 'direct fps plain / blobs', 'server fps no blobs / blobs', 'ratio to direct, no blobs / blobs (each round)', 'CPU ms/frame direct plain / blobs; server no blobs / blobs', 'stage ms direct / server', 'latency ms p50/p95/p99, 1 viewer', '50 viewers + 1 stalled', 'CPU 50:1', 'RSS MB (50+1)', 'bytes/frame'];
+  const head = [
+    'input',
+    'direct fps plain / blobs',
+    'server fps no blobs / blobs',
+    'ratio to direct, no blobs / blobs (each round)',
+    'CPU ms/frame direct plain / blobs; server no blobs / blobs',
+    'stage ms direct / server',
+    'latency ms p50/p95/p99, 1 viewer',
+    '50 viewers + 1 stalled',
+    'CPU 50:1',
+    'RSS MB (50+1)',
+    'bytes/frame',
+  ];
   const table = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -418,22 +483,43 @@ async function main(): Promise<void> {
     .map(([k, v]) => [k, (v as { paced?: { crowdInBenchProcess: ReturnType<typeof latency> } }).paced?.crowdInBenchProcess] as const)
     .filter(([, c]) => c)
     .map(([k, c]) => `${k} ${c!.p50}/${c!.p95}/${c!.p99}`);
-  console.log(`latency ms p50/p95/p99 at the ${CROWD} crowd viewers sharing this process's event loop (the figure above is ${PROBES} viewers in their own process): ${crowdLine.join(' · ')}`);
+  console.log(
+    `latency ms p50/p95/p99 at the ${CROWD} crowd viewers sharing this process's event loop (the figure above is ${PROBES} viewers in their own process): ${crowdLine.join(' · ')}`,
+  );
   if (results.idle) {
     const i = results.idle as { demoCpuPercent: number; file720CpuPercent: number; decode720At30fpsPercent: number; beyondDecodingPercent: number };
-    console.log(`idle (nobody watching), % of one core: demo ${i.demoCpuPercent}; 1280x720 file at 30 fps ${i.file720CpuPercent}, decoding it alone ${i.decode720At30fpsPercent}, so ${i.beyondDecodingPercent} beyond decoding`);
+    console.log(
+      `idle (nobody watching), % of one core: demo ${i.demoCpuPercent}; 1280x720 file at 30 fps ${i.file720CpuPercent}, decoding it alone ${i.decode720At30fpsPercent}, so ${i.beyondDecodingPercent} beyond decoding`,
+    );
   }
   if (results.untunedMalloc) {
-    const u = results.untunedMalloc as { tuned: { fps: number; cpuMsPerFrame: number; faultsPerFrame: number }; runs: { fps: number; cpuMsPerFrame: number; faultsPerFrame: number }[] };
-    console.log(`allocator, 1280x720 unpaced: tuned ${u.tuned.fps} fps, ${u.tuned.cpuMsPerFrame} ms CPU/frame, ${u.tuned.faultsPerFrame} page faults/frame; glibc defaults ${u.runs.map((r) => `${r.fps} fps, ${r.cpuMsPerFrame} ms, ${r.faultsPerFrame} faults`).join(' | ')}`);
+    const u = results.untunedMalloc as {
+      tuned: { fps: number; cpuMsPerFrame: number; faultsPerFrame: number };
+      runs: { fps: number; cpuMsPerFrame: number; faultsPerFrame: number }[];
+    };
+    console.log(
+      `allocator, 1280x720 unpaced: tuned ${u.tuned.fps} fps, ${u.tuned.cpuMsPerFrame} ms CPU/frame, ${u.tuned.faultsPerFrame} page faults/frame; glibc defaults ${u.runs.map((r) => `${r.fps} fps, ${r.cpuMsPerFrame} ms, ${r.faultsPerFrame} faults`).join(' | ')}`,
+    );
   }
-  console.log(`segmentation stages at 1280x720, ms per frame (sequential, this process): ${Object.entries(results.stages1280x720 as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+  console.log(
+    `segmentation stages at 1280x720, ms per frame (sequential, this process): ${Object.entries(results.stages1280x720 as Record<string, number>)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ')}`,
+  );
   const pk = results.pick1280x720 as { fullFrameMs: number; clickMs: number };
   console.log(`pick at 1280x720: the whole frame ${pk.fullFrameMs} ms, a click ${pk.clickMs} ms`);
   const c3 = results.cameras3 as Awaited<ReturnType<typeof cameras3>>;
-  const lat = Object.entries(c3.server.latency).map(([k, l]) => `${k} ${l.p50}/${l.p95}/${l.p99} ms @ ${l.fps} fps`).join(', ');
+  const lat = Object.entries(c3.server.latency)
+    .map(([k, l]) => `${k} ${l.p50}/${l.p95}/${l.p99} ms @ ${l.fps} fps`)
+    .join(', ');
   console.log(
-    `three 1280x720 cameras at 30 fps: CPU ${c3.server.cpuPerSecondMs} ms/s against ${c3.direct.cpuPerSecondMs} for three direct loops (${c3.cpuRatio}x); memory MB (RSS/PSS/private) front ${Object.values(c3.server.rssMb.front).join('/')}, cameras ${Object.values(c3.server.rssMb.cameras).map((m) => Object.values(m).join('/')).join(' · ')}, direct loops ${c3.direct.rssMb.map((m) => Object.values(m).join('/')).join(' · ')}; latency p50/p95/p99 ${lat}; SIGKILL of camera a → its next frame ${c3.kill.recoveryMs} ms, the others meanwhile at ${c3.kill.fpsMeanwhile.b} / ${c3.kill.fpsMeanwhile.c} fps (${c3.kill.fpsBefore.b} / ${c3.kill.fpsBefore.c} before: ${Math.round(c3.kill.keptShare * 100)}%)`,
+    `three 1280x720 cameras at 30 fps: CPU ${c3.server.cpuPerSecondMs} ms/s against ${c3.direct.cpuPerSecondMs} for three direct loops (${c3.cpuRatio}x); memory MB (RSS/PSS/private) front ${Object.values(c3.server.rssMb.front).join('/')}, cameras ${Object.values(
+      c3.server.rssMb.cameras,
+    )
+      .map((m) => Object.values(m).join('/'))
+      .join(
+        ' · ',
+      )}, direct loops ${c3.direct.rssMb.map((m) => Object.values(m).join('/')).join(' · ')}; latency p50/p95/p99 ${lat}; SIGKILL of camera a → its next frame ${c3.kill.recoveryMs} ms, the others meanwhile at ${c3.kill.fpsMeanwhile.b} / ${c3.kill.fpsMeanwhile.c} fps (${c3.kill.fpsBefore.b} / ${c3.kill.fpsBefore.c} before: ${Math.round(c3.kill.keptShare * 100)}%)`,
   );
   console.log(publishFigures(results.publish1280x720 as PublishResult));
   if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);

@@ -40,7 +40,13 @@ export async function connect(url: string, stalled = false): Promise<BenchViewer
 }
 
 /** reset starts a new measurement window. */
-export const reset = (vs: BenchViewer[]) => vs.forEach((v) => ((v.frames = 0), (v.bytes = 0), (v.latencies = [])));
+export const reset = (vs: BenchViewer[]): void => {
+  for (const v of vs) {
+    v.frames = 0;
+    v.bytes = 0;
+    v.latencies = [];
+  }
+};
 
 /** latency summarises the viewers' latencies over a window of `seconds`: percentiles in ms and frames per second per viewer. */
 export function latency(vs: BenchViewer[], seconds: number) {

@@ -15,7 +15,24 @@ let s: ServerHandle;
 beforeAll(async () => {
   browser = await launchBrowser();
   const dead = await freePort();
-  s = await startServer({ args: ['--camera', 'desk=demo', '--camera', `clip=${clipPath('small')}`, '--camera', `door=rtsp://127.0.0.1:${dead}/gone`, '--width', '320', '--height', '240', '--retry-min', '0.2', '--retry-max', '1'] });
+  s = await startServer({
+    args: [
+      '--camera',
+      'desk=demo',
+      '--camera',
+      `clip=${clipPath('small')}`,
+      '--camera',
+      `door=rtsp://127.0.0.1:${dead}/gone`,
+      '--width',
+      '320',
+      '--height',
+      '240',
+      '--retry-min',
+      '0.2',
+      '--retry-max',
+      '1',
+    ],
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -27,10 +44,22 @@ describe('several cameras in the browser', () => {
     const page = await openViewer(browser, s);
     await page.waitForFunction(() => document.body.dataset.page === 'overview' && document.querySelectorAll('.camera-card').length === 3, null, { timeout: 15_000 });
     expect(await page.isHidden('#viewer')).toBe(true);
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.camera-card[data-state="live"] img')].filter((i) => i.naturalWidth > 0).length === 2, null, { timeout: 15_000 });
-    const cards = await page.$$eval('.camera-card', (els) => els.map((e) => ({ name: e.querySelector('strong')!.textContent, state: (e as HTMLElement).dataset.state, text: e.querySelector('.state')!.textContent, href: e.getAttribute('href') })));
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.camera-card[data-state="live"] img')].filter((i) => i.naturalWidth > 0).length === 2, null, {
+      timeout: 15_000,
+    });
+    const cards = await page.$$eval('.camera-card', (els) =>
+      els.map((e) => ({
+        name: e.querySelector('strong')!.textContent,
+        state: (e as HTMLElement).dataset.state,
+        text: e.querySelector('.state')!.textContent,
+        href: e.getAttribute('href'),
+      })),
+    );
     expect(cards.map((c) => c.name)).toEqual(['desk', 'clip', 'door']);
-    expect(cards.find((c) => c.name === 'door')).toMatchObject({ state: 'reconnecting', text: expect.stringMatching(/REFUSED: rtsp:\/\/127\.0\.0\.1:\d+\/gone: connection refused/) });
+    expect(cards.find((c) => c.name === 'door')).toMatchObject({
+      state: 'reconnecting',
+      text: expect.stringMatching(/REFUSED: rtsp:\/\/127\.0\.0\.1:\d+\/gone: connection refused/),
+    });
     expect(cards.find((c) => c.name === 'desk')).toMatchObject({ state: 'live', href: '/cam/desk/' });
     await page.screenshot({ path: `${s.dataDir}/overview.png` });
     // a card opens that camera's viewer, which says its source and offers the others

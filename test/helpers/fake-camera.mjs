@@ -7,7 +7,8 @@ process.on('message', (cmd) => {
   if (cmd.type === 'start') {
     process.send({ type: 'log', level: 'info', message: `started with ${cmd.views.length} views, revision ${cmd.revision}` });
     if (mode === 'crash-after-start') setTimeout(() => process.exit(3), 50);
-    if (mode !== 'silent') ticker = setInterval(() => process.send({ type: 'stats', stats: { captured: 1, dropped: 0, droppedAtPipe: 0, processed: 1, encodes: 1, reconnects: 0, liveMats: 0 } }), 100);
+    if (mode !== 'silent')
+      ticker = setInterval(() => process.send({ type: 'stats', stats: { captured: 1, dropped: 0, droppedAtPipe: 0, processed: 1, encodes: 1, reconnects: 0, liveMats: 0 } }), 100);
   } else if (cmd.type === 'stop') {
     clearInterval(ticker);
     process.exit(0);

@@ -37,7 +37,26 @@ export async function makeClip(file: string, lavfi: string, seconds: number): Pr
   mkdirSync(FIXTURES, { recursive: true });
   const out = join(FIXTURES, file);
   if (existsSync(out)) return out;
-  await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', lavfi, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '30', `${out}.tmp.mp4`]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    lavfi,
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '30',
+    `${out}.tmp.mp4`,
+  ]);
   renameSync(`${out}.tmp.mp4`, out);
   return out;
 }

@@ -17,7 +17,7 @@ export function syntheticFrame(cols = 320, rows = 240, seed = 1): Mat {
   let s = seed >>> 0 || 1;
   const noise = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s >>> 24) % 17 - 8;
+    return ((s >>> 24) % 17) - 8;
   };
   const clamp = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
   for (let y = 0; y < rows; y++)

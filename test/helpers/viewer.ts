@@ -87,7 +87,10 @@ export function wsUrl(server: ServerHandle, camera?: string, token: string | nul
 }
 
 /** connectViewer opens a camera's WebSocket with the server's token and waits for `hello`. */
-export async function connectViewer(server: ServerHandle, o: { token?: string | null; headers?: Record<string, string>; camera?: string; acks?: boolean } = {}): Promise<TestViewer> {
+export async function connectViewer(
+  server: ServerHandle,
+  o: { token?: string | null; headers?: Record<string, string>; camera?: string; acks?: boolean } = {},
+): Promise<TestViewer> {
   const token = o.token === undefined ? server.token : o.token;
   const url = wsUrl(server, o.camera, token);
   const ws = new WebSocket(url, { headers: o.headers ?? {} });

@@ -69,7 +69,11 @@ describe('streams and snapshots for other tools', () => {
     await v.nextFrame((f) => !f.placeholder);
     for (let i = 0; i < 3; i++) {
       const everything = i % 2 === 0;
-      const res = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: jsonHeaders(s), body: JSON.stringify({ ranges: everything ? [{ lower: [0, 0, 0], upper: [179, 255, 255] }] : [] }) });
+      const res = await fetch(`${s.base}/api/settings`, {
+        method: 'PATCH',
+        headers: jsonHeaders(s),
+        body: JSON.stringify({ ranges: everything ? [{ lower: [0, 0, 0], upper: [179, 255, 255] }] : [] }),
+      });
       const { revision } = await res.json();
       const snap = await fetch(`${s.base}/snapshot.jpg?view=mask`, { headers: authHeaders(s) });
       expect(Number(snap.headers.get('x-settings-revision'))).toBeGreaterThanOrEqual(revision);
@@ -79,7 +83,11 @@ describe('streams and snapshots for other tools', () => {
       if (everything) expect(lit).toBeGreaterThan(0.95);
       else expect(lit).toBeLessThan(0.05);
     }
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: jsonHeaders(s), body: JSON.stringify({ ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }] }) });
+    await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers: jsonHeaders(s),
+      body: JSON.stringify({ ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }] }),
+    });
     v.close();
   });
 });
@@ -92,13 +100,19 @@ describe('errors and settings over the API', () => {
   afterAll(async () => {
     await s?.stop();
   });
-  const patch = (body: unknown, headers = jsonHeaders(s)) => fetch(`${s.base}/api/settings`, { method: 'PATCH', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const patch = (body: unknown, headers = jsonHeaders(s)) =>
+    fetch(`${s.base}/api/settings`, { method: 'PATCH', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   it('a PATCH without a JSON content type is 415 with a sentence; a wrong method is 405 with Allow', async () => {
     const r = await patch('{"quality":5}', authHeaders(s));
     expect(r.status).toBe(415);
     expect(await r.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/^send Content-Type: application\/json/) });
-    for (const [method, path, allow] of [['DELETE', '/api/settings', 'GET, HEAD, PATCH'], ['POST', '/api/status', 'GET, HEAD'], ['GET', '/api/presets/x/save', 'POST'], ['PUT', '/api/cameras', 'GET, HEAD']] as const) {
+    for (const [method, path, allow] of [
+      ['DELETE', '/api/settings', 'GET, HEAD, PATCH'],
+      ['POST', '/api/status', 'GET, HEAD'],
+      ['GET', '/api/presets/x/save', 'POST'],
+      ['PUT', '/api/cameras', 'GET, HEAD'],
+    ] as const) {
       const m = await fetch(`${s.base}${path}`, { method, headers: jsonHeaders(s), body: method === 'GET' ? undefined : '{}' });
       expect(m.status, `${method} ${path}`).toBe(405);
       expect(m.headers.get('allow')).toBe(allow);
@@ -108,8 +122,14 @@ describe('errors and settings over the API', () => {
 
   it('one code per kind of range problem, and sentences that name each field once', async () => {
     const bad = async (body: unknown) => (await patch(body)).json();
-    expect(await bad({ ranges: [{ lower: [0, 0, 0], upper: [200, 255, 255] }] })).toMatchObject({ code: 'IMPOSSIBLE_RANGE', message: 'ranges.0 (range1): upper H is 200, outside 0..179' });
-    expect(await bad({ ranges: [{ lower: [0, 0, 0], upper: [10, 300, 255] }] })).toMatchObject({ code: 'IMPOSSIBLE_RANGE', message: 'ranges.0 (range1): upper S is 300, outside 0..255' });
+    expect(await bad({ ranges: [{ lower: [0, 0, 0], upper: [200, 255, 255] }] })).toMatchObject({
+      code: 'IMPOSSIBLE_RANGE',
+      message: 'ranges.0 (range1): upper H is 200, outside 0..179',
+    });
+    expect(await bad({ ranges: [{ lower: [0, 0, 0], upper: [10, 300, 255] }] })).toMatchObject({
+      code: 'IMPOSSIBLE_RANGE',
+      message: 'ranges.0 (range1): upper S is 300, outside 0..255',
+    });
     expect(await bad({ ranges: new Array(9).fill({ lower: [0, 0, 0], upper: [1, 1, 1] }) })).toMatchObject({ code: 'INVALID', message: 'ranges: at most 8 ranges are allowed' });
     const source = await (await fetch(`${s.base}/api/source`, { method: 'POST', headers: jsonHeaders(s), body: JSON.stringify({ source: 'x'.repeat(3000) }) })).json();
     expect(source).toEqual({ code: 'INVALID', message: 'source may be at most 2048 characters' });
@@ -129,12 +149,28 @@ describe('errors and settings over the API', () => {
   });
 
   it('ranges without a name or colour get them; duplicate and reserved names are refused', async () => {
-    const ok = await (await patch({ ranges: [{ lower: [0, 100, 100], upper: [10, 255, 255] }, { lower: [40, 100, 100], upper: [80, 255, 255] }] })).json();
+    const ok = await (
+      await patch({
+        ranges: [
+          { lower: [0, 100, 100], upper: [10, 255, 255] },
+          { lower: [40, 100, 100], upper: [80, 255, 255] },
+        ],
+      })
+    ).json();
     expect(ok.settings.method.ranges.map((r: { name: string; color: string }) => [r.name, r.color])).toEqual([
       ['range1', '#ff3b30'],
       ['range2', '#34c759'],
     ]);
-    expect(await (await patch({ ranges: [{ name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] }, { name: 'obj', lower: [0, 0, 0], upper: [2, 2, 2] }] })).json()).toMatchObject({ code: 'INVALID', message: expect.stringMatching(/two ranges are named "obj"/) });
+    expect(
+      await (
+        await patch({
+          ranges: [
+            { name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] },
+            { name: 'obj', lower: [0, 0, 0], upper: [2, 2, 2] },
+          ],
+        })
+      ).json(),
+    ).toMatchObject({ code: 'INVALID', message: expect.stringMatching(/two ranges are named "obj"/) });
     expect((await patch({ ranges: [{ name: 'all', lower: [0, 0, 0], upper: [1, 1, 1] }] })).status).toBe(400);
   });
 
@@ -173,7 +209,11 @@ describe('settings at start', () => {
     expect(sa.method.space).toBe('bgr');
     expect(sa.method.ranges[0]).toMatchObject({ name: 'red' });
     expect(sa.method.ranges[0].upper[2]).toBe(255);
-    await fetch(`${a.base}/api/settings`, { method: 'PATCH', headers: jsonHeaders(a), body: JSON.stringify({ space: 'hsv', ranges: [{ name: 'ball', lower: [5, 120, 120], upper: [20, 255, 255] }], blur: 5 }) });
+    await fetch(`${a.base}/api/settings`, {
+      method: 'PATCH',
+      headers: jsonHeaders(a),
+      body: JSON.stringify({ space: 'hsv', ranges: [{ name: 'ball', lower: [5, 120, 120], upper: [20, 255, 255] }], blur: 5 }),
+    });
     await fetch(`${a.base}/api/presets/day/save`, { method: 'POST', headers: jsonHeaders(a) });
     await a.stop();
     const b = await startServer({ args: ['--source', 'demo', '--preset', 'day', '--quality', '50'], dataDir });
@@ -239,7 +279,7 @@ describe('a video file on a web server', () => {
       expect(fps).toBeGreaterThan(24);
       expect(fps).toBeLessThan(36); // a 30 fps clip, paced
       expect(first.width).toBe(320);
-      expect((await (await fetch(`${s.base}/api/source`, { headers: authHeaders(s) })).json())).toMatchObject({ state: 'live', kind: 'url' });
+      expect(await (await fetch(`${s.base}/api/source`, { headers: authHeaders(s) })).json()).toMatchObject({ state: 'live', kind: 'url' });
       v.close();
     } finally {
       await s.stop();

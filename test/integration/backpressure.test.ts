@@ -62,7 +62,9 @@ describe('a viewer behind a slow link', () => {
     const without = await watch(false, 8);
     const lastAcked = median(withAcks.ages.slice(-10));
     const lastUnacked = median(without.ages.slice(-10));
-    console.log(`link at ${(bytesPerSecond / 1024).toFixed(0)} KiB/s (a quarter of the stream): with acks ${withAcks.frames} frames, age now ${lastAcked} ms; by bytes only ${without.frames} frames, age now ${lastUnacked} ms`);
+    console.log(
+      `link at ${(bytesPerSecond / 1024).toFixed(0)} KiB/s (a quarter of the stream): with acks ${withAcks.frames} frames, age now ${lastAcked} ms; by bytes only ${without.frames} frames, age now ${lastUnacked} ms`,
+    );
     expect(withAcks.frames).toBeGreaterThan(8 * 3); // about a quarter of 30 fps gets through
     // two frames in flight over a quarter-rate link: a few frame times (~33 ms each, ×4), far below a second
     expect(lastAcked).toBeLessThan(800);

@@ -49,7 +49,24 @@ describe('three cameras at once', () => {
     cam = new RtspServer(await freePort());
     await cam.start();
     s = await startServer({
-      args: ['--camera', 'demo=demo', '--camera', `file=${clipPath('small')}`, '--camera', `rtsp=${cam.url}`, '--width', '320', '--height', '240', '--view-token', VIEW_TOKEN, '--retry-min', '0.2', '--retry-max', '1'],
+      args: [
+        '--camera',
+        'demo=demo',
+        '--camera',
+        `file=${clipPath('small')}`,
+        '--camera',
+        `rtsp=${cam.url}`,
+        '--width',
+        '320',
+        '--height',
+        '240',
+        '--view-token',
+        VIEW_TOKEN,
+        '--retry-min',
+        '0.2',
+        '--retry-max',
+        '1',
+      ],
     });
   });
   afterAll(async () => {
@@ -58,10 +75,14 @@ describe('three cameras at once', () => {
   });
 
   it('lists every camera with its state, source and process', async () => {
-    const cameras = await waitFor(async () => {
-      const list = await s.cameras();
-      return list.every((c) => c.state === 'live') && list;
-    }, 20_000, 'every camera live');
+    const cameras = await waitFor(
+      async () => {
+        const list = await s.cameras();
+        return list.every((c) => c.state === 'live') && list;
+      },
+      20_000,
+      'every camera live',
+    );
     expect(cameras.map((c) => c.name)).toEqual(['demo', 'file', 'rtsp']);
     expect(cameras.map((c) => c.kind)).toEqual(['demo', 'file', 'url']);
     for (const c of cameras) {
@@ -75,7 +96,11 @@ describe('three cameras at once', () => {
   });
 
   it('each camera streams its own source to its own viewers, hello naming it', async () => {
-    for (const [name, kind] of [['demo', 'demo'], ['file', 'file'], ['rtsp', 'url']] as const) {
+    for (const [name, kind] of [
+      ['demo', 'demo'],
+      ['file', 'file'],
+      ['rtsp', 'url'],
+    ] as const) {
       const v = later(await connectViewer(s, { camera: name }), 'close');
       expect(v.messages[0]).toMatchObject({ type: 'hello', camera: name, cameras: ['demo', 'file', 'rtsp'], status: { kind } });
       const f = await liveFrame(v);
@@ -151,11 +176,15 @@ describe('three cameras at once', () => {
       picker.send({ type: 'pick', x: 0, y: 0, w: 1, h: 1 });
       await new Promise((r) => setTimeout(r, 1000 / 35)); // 35 a second: under the rate limit
     }
-    await waitFor(() => {
-      answered = picker.messages.filter((m) => m.type === 'picked').length;
-      busy = picker.messages.filter((m) => m.type === 'error' && m.code === 'BUSY').length;
-      return answered + busy >= 40;
-    }, 10_000, 'every pick answered');
+    await waitFor(
+      () => {
+        answered = picker.messages.filter((m) => m.type === 'picked').length;
+        busy = picker.messages.filter((m) => m.type === 'error' && m.code === 'BUSY').length;
+        return answered + busy >= 40;
+      },
+      10_000,
+      'every pick answered',
+    );
     const meanwhile = await during;
     expect(answered).toBeGreaterThan(20); // each is cheap: most are answered before the next
     expect(picker.messages.find((m) => m.type === 'picked')).toMatchObject({ samples: expect.any(Number) });
@@ -200,7 +229,27 @@ describe('sources that hang', () => {
   ] as const) {
     it(`an RTSP source that ${kind}: at start and as a switch, the server stays up, placeholders keep coming, the status says why`, async () => {
       const bad = later(await make(), 'close');
-      const s = later(await startServer({ args: ['--camera', `bad=rtsp://127.0.0.1:${bad.port}/x`, '--camera', 'good=demo', '--open-timeout', '1.5', '--retry-min', '0.3', '--retry-max', '1', '--width', '320', '--height', '240'] }), 'stop');
+      const s = later(
+        await startServer({
+          args: [
+            '--camera',
+            `bad=rtsp://127.0.0.1:${bad.port}/x`,
+            '--camera',
+            'good=demo',
+            '--open-timeout',
+            '1.5',
+            '--retry-min',
+            '0.3',
+            '--retry-max',
+            '1',
+            '--width',
+            '320',
+            '--height',
+            '240',
+          ],
+        }),
+        'stop',
+      );
       const v = later(await connectViewer(s, { camera: 'bad' }), 'close');
       const st = (await v.next((m) => m.type === 'status' && (m as StatusMessage).status.state === 'reconnecting', 10_000)) as StatusMessage;
       expect(st.status).toMatchObject({ reason: 'TIMEOUT', error: expect.stringMatching(/within 1\.5 s/) });

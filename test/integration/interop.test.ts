@@ -29,7 +29,25 @@ describe('interoperability', () => {
   });
 
   it('ffmpeg reads /stream.mjpg and decodes at least 30 frames', async () => {
-    const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostats', '-headers', `Authorization: Bearer ${s.token}\r\n`, '-f', 'mpjpeg', '-i', `${s.base}/stream.mjpg?view=original`, '-frames:v', '40', '-f', 'null', '-'], { timeout: 30_000 });
+    const { stderr } = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostats',
+        '-headers',
+        `Authorization: Bearer ${s.token}\r\n`,
+        '-f',
+        'mpjpeg',
+        '-i',
+        `${s.base}/stream.mjpg?view=original`,
+        '-frames:v',
+        '40',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeout: 30_000 },
+    );
     const frames = Number(/frame=\s*(\d+)/.exec(stderr)?.[1] ?? /(\d+) frames? (?:decoded|successfully)/.exec(stderr)?.[1] ?? 0);
     expect(stderr).toMatch(/Stream #0:0: Video: mjpeg/);
     expect(frames).toBeGreaterThanOrEqual(30);
@@ -37,7 +55,29 @@ describe('interoperability', () => {
 
   it("the README's ffmpeg recipe records at the stream's real pace (wall-clock timestamps)", async () => {
     const out = `${tempDir()}/out.mp4`;
-    await run('ffmpeg', ['-v', 'error', '-use_wallclock_as_timestamps', '1', '-f', 'mpjpeg', '-i', `${s.base}/stream.mjpg?token=${s.token}`, '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-fps_mode', 'vfr', out], { timeout: 30_000 });
+    await run(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-use_wallclock_as_timestamps',
+        '1',
+        '-f',
+        'mpjpeg',
+        '-i',
+        `${s.base}/stream.mjpg?token=${s.token}`,
+        '-t',
+        '3',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-fps_mode',
+        'vfr',
+        out,
+      ],
+      { timeout: 30_000 },
+    );
     const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=nb_frames', '-of', 'json', out]);
     const probe = JSON.parse(stdout) as { format: { duration: string }; streams: { nb_frames: string }[] };
     expect(Number(probe.format.duration)).toBeGreaterThan(2.5);
@@ -46,13 +86,34 @@ describe('interoperability', () => {
   });
 
   it('ffprobe sees a 320x240 MJPEG stream at the mjpg-streamer URL', async () => {
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-headers', `Authorization: Bearer ${s.token}\r\n`, '-f', 'mpjpeg', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', `${s.base}/?action=stream`], { timeout: 30_000 });
+    const { stdout } = await run(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-headers',
+        `Authorization: Bearer ${s.token}\r\n`,
+        '-f',
+        'mpjpeg',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-of',
+        'csv=p=0',
+        `${s.base}/?action=stream`,
+      ],
+      { timeout: 30_000 },
+    );
     expect(stdout.trim()).toBe('mjpeg,320,240');
   });
 
   it('curl fetches a snapshot that decodes, in each view', async () => {
     for (const view of ['masked', 'mask', 'original', 'side']) {
-      const { stdout } = await run('curl', ['-sf', '-H', `Authorization: Bearer ${s.token}`, `${s.base}/snapshot.jpg?view=${view}`], { encoding: 'buffer', timeout: 15_000 } as never);
+      const { stdout } = await run('curl', ['-sf', '-H', `Authorization: Bearer ${s.token}`, `${s.base}/snapshot.jpg?view=${view}`], {
+        encoding: 'buffer',
+        timeout: 15_000,
+      } as never);
       const img = decode(stdout as unknown as Uint8Array);
       expect([img.cols, img.rows]).toEqual([view === 'side' ? 640 : 320, 240]);
       img.release();
@@ -74,7 +135,11 @@ describe('interoperability', () => {
     const bad = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ quality: 0 }) });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'INVALID', message: expect.stringMatching(/quality/) });
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }] }) });
+    await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ ranges: [{ name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] }] }),
+    });
     v.close();
   });
 
@@ -86,7 +151,9 @@ describe('interoperability', () => {
     expect((await fetch(`${s.base}/readyz`, { headers: auth() })).status).toBe(200);
     const api = await (await fetch(`${s.base}/api/openapi.json`, { headers: auth() })).json();
     expect(api.openapi).toMatch(/^3\./);
-    expect(Object.keys(api.paths)).toEqual(expect.arrayContaining(['/api/settings', '/api/status', '/snapshot.jpg', '/stream.mjpg', '/metrics', '/api/cameras', '/cam/{camera}/api/settings', '/cam/{camera}/readyz']));
+    expect(Object.keys(api.paths)).toEqual(
+      expect.arrayContaining(['/api/settings', '/api/status', '/snapshot.jpg', '/stream.mjpg', '/metrics', '/api/cameras', '/cam/{camera}/api/settings', '/cam/{camera}/readyz']),
+    );
   });
 
   it('20 MJPEG clients and 20 WebSocket viewers of one view cost one encode per frame', async () => {
@@ -127,7 +194,8 @@ describe('interoperability', () => {
 
   it('a stalled MJPEG client drops frames instead of growing the server', async () => {
     // big frames fill the kernel's socket buffers sooner
-    const patch = (quality: number) => fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ quality }) });
+    const patch = (quality: number) =>
+      fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ quality }) });
     await patch(100);
     // a client that connects and never reads: once its socket is full it skips frames
     const req = request(`${s.base}/stream.mjpg?view=original`, { headers: auth() }, (res) => res.pause());

@@ -20,7 +20,7 @@ describe('malloc tuning', () => {
     const s = await startServer({ args: ['--camera', 'a=demo', '--camera', 'b=demo'], env: UNTUNED });
     try {
       const cams = [await s.cameraPid('a'), await s.cameraPid('b')];
-      for (const pid of cams) expect(envOf(pid)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432') // glibc rewrites the rest of the string in place at start;
+      for (const pid of cams) expect(envOf(pid)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432'); // glibc rewrites the rest of the string in place at start;
       expect(envOf(s.pid)).not.toContain('GLIBC_TUNABLES='); // the front keeps the environment it was given
       expect(childrenOf(s.pid).map(Number).sort()).toEqual(cams.sort()); // the camera processes are the front's own children
       const v = await connectViewer(s, { camera: 'a' });

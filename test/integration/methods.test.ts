@@ -26,9 +26,16 @@ beforeAll(() => {
   stillDir = mkdtempSync(join(tmpdir(), 'segcam-still-'));
   still = join(stillDir, 'scene.png');
   execFileSync('ffmpeg', [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
     `color=c=0x8c8c8c:size=${W}x${H},drawbox=x=200:y=100:w=60:h=40:color=0xe01010:t=fill,drawbox=x=40:y=40:w=40:h=40:color=0x10c010:t=fill,drawbox=x=0:y=200:w=320:h=40:color=0x202020:t=fill`,
-    '-frames:v', '1', still,
+    '-frames:v',
+    '1',
+    still,
   ]);
 });
 afterAll(() => rmSync(stillDir, { recursive: true, force: true }));
@@ -56,24 +63,43 @@ function agreement(got: Mat, want: Mat): number {
 }
 
 const patch = (s: ServerHandle, body: unknown) => fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: jsonHeaders(s), body: JSON.stringify(body) });
-const status = async (s: ServerHandle) => (await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).json()) as { analysis: (Analysis & { ts: number; rev: number }) | null; revision: number };
+const status = async (s: ServerHandle) =>
+  (await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).json()) as { analysis: (Analysis & { ts: number; rev: number }) | null; revision: number };
 /** analysisAt waits for an analysis made with the current settings revision (or later). */
 async function analysisAt(s: ServerHandle): Promise<Analysis> {
   const rev = (await status(s)).revision;
-  return waitFor(async () => {
-    const a = (await status(s)).analysis;
-    return a && a.rev >= rev ? a : null;
-  }, 10_000, 'an analysis with the current settings');
+  return waitFor(
+    async () => {
+      const a = (await status(s)).analysis;
+      return a && a.rev >= rev ? a : null;
+    },
+    10_000,
+    'an analysis with the current settings',
+  );
 }
 
 describe('methods through the server', () => {
   it('a version 1 settings file loads as the colour method and gives the mask OpenCV gives; the threshold method over the API gives its own', async () => {
     const dataDir = tempDir();
     mkdirSync(join(dataDir, 'cameras', 'main'), { recursive: true });
-    writeFileSync(join(dataDir, 'cameras', 'main', 'settings.json'), JSON.stringify({ space: 'hsv', ranges: [RED_V1], quality: 90, blur: 0, open: 0, close: 0, minArea: 0, motion: { mode: 'off', algorithm: 'mog2', history: 500, learningRate: -1, shadows: true } }));
+    writeFileSync(
+      join(dataDir, 'cameras', 'main', 'settings.json'),
+      JSON.stringify({
+        space: 'hsv',
+        ranges: [RED_V1],
+        quality: 90,
+        blur: 0,
+        open: 0,
+        close: 0,
+        minArea: 0,
+        motion: { mode: 'off', algorithm: 'mog2', history: 500, learningRate: -1, shadows: true },
+      }),
+    );
     const s = await startServer({ dataDir, args: ['--source', still, '--fps', '10', '--analyse', 'always'] });
     cleanups.push(() => s.stop());
-    const settings = (await (await fetch(`${s.base}/api/settings`, { headers: authHeaders(s) })).json()) as { settings: { method: { kind: string; space: string; ranges: unknown[] }; output: { quality: number } } };
+    const settings = (await (await fetch(`${s.base}/api/settings`, { headers: authHeaders(s) })).json()) as {
+      settings: { method: { kind: string; space: string; ranges: unknown[] }; output: { quality: number } };
+    };
     expect(settings.settings.method).toMatchObject({ kind: 'colour', space: 'hsv', ranges: [{ name: 'red', lower: [170, 120, 80], upper: [10, 255, 255] }] });
     expect(settings.settings.output.quality).toBe(90);
 
@@ -110,8 +136,27 @@ describe('methods through the server', () => {
   it('targets reach the status, the frames and the metrics; a zone measures its part; a flip mirrors the targets', async () => {
     const s = await startServer({ args: ['--source', still, '--fps', '10', '--analyse', 'always'] });
     cleanups.push(() => s.stop());
-    const ZONE = { name: 'right', kind: 'include', points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] };
-    expect((await patch(s, { method: { kind: 'colour', space: 'hsv', ranges: [RED_V1, { name: 'green', lower: [45, 120, 80], upper: [75, 255, 255] }] }, blur: 0, open: 0, close: 0, zones: [ZONE] })).status).toBe(200);
+    const ZONE = {
+      name: 'right',
+      kind: 'include',
+      points: [
+        [0.5, 0],
+        [1, 0],
+        [1, 1],
+        [0.5, 1],
+      ],
+    };
+    expect(
+      (
+        await patch(s, {
+          method: { kind: 'colour', space: 'hsv', ranges: [RED_V1, { name: 'green', lower: [45, 120, 80], upper: [75, 255, 255] }] },
+          blur: 0,
+          open: 0,
+          close: 0,
+          zones: [ZONE],
+        })
+      ).status,
+    ).toBe(200);
     const an = await analysisAt(s);
     const red = an.targets!.find((t) => t.name === 'red')!.targets;
     expect(red).toHaveLength(1);
@@ -154,13 +199,19 @@ describe('methods through the server', () => {
     const s0 = await startServer({ dataDir, args: ['--source', still, '--fps', '10', '--models-dir', models] });
     const missing = await patch(s0, { method: { kind: 'model', file: 'missing.onnx', classes: ['bg', 'thing'], foreground: ['thing'] } });
     expect(missing.status).toBe(400);
-    expect(((await missing.json()) as { message: string }).message).toBe('method.file: model file missing.onnx is not in the models folder (GET /api/models lists the files there)');
+    expect(((await missing.json()) as { message: string }).message).toBe(
+      'method.file: model file missing.onnx is not in the models folder (GET /api/models lists the files there)',
+    );
     expect((await status(s0)).revision).toBe(1);
     // a file that is there but does not load: frames go on (an empty mask), the status says why
     expect((await patch(s0, { method: { kind: 'model', file: 'broken.onnx', classes: ['bg', 'thing'], foreground: ['thing'] } })).status).toBe(200);
     const v0 = await connectViewer(s0);
     await v0.nextFrame((f) => !f.placeholder);
-    await waitFor(async () => ((await (await fetch(`${s0.base}/api/status`, { headers: authHeaders(s0) })).json()) as { segmentError: string | null }).segmentError?.includes('broken.onnx'), 10_000, 'the load failure in the status');
+    await waitFor(
+      async () => ((await (await fetch(`${s0.base}/api/status`, { headers: authHeaders(s0) })).json()) as { segmentError: string | null }).segmentError?.includes('broken.onnx'),
+      10_000,
+      'the load failure in the status',
+    );
     v0.close();
     await s0.stop();
 
@@ -185,6 +236,10 @@ describe('methods through the server', () => {
     // fixed: camera frames again, and the status says nothing is wrong
     expect((await patch(s, { method: { kind: 'colour' } })).status).toBe(200);
     await v.nextFrame((f) => !f.placeholder, 5000);
-    await waitFor(async () => ((await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).json()) as { segmentError: string | null }).segmentError === null, 5000, 'the error to clear');
+    await waitFor(
+      async () => ((await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).json()) as { segmentError: string | null }).segmentError === null,
+      5000,
+      'the error to clear',
+    );
   }, 60_000);
 });

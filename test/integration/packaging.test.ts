@@ -73,8 +73,21 @@ describe('the npm package', () => {
   it('holds the built server and viewer, the packaging and the installer, and no tests, sources or bench output', () => {
     const manifest = JSON.parse(read('package.json')) as { bin?: unknown; files?: unknown };
     expect(manifest.bin, 'package.json "bin"').toEqual({ segcam: 'dist/server/main.js' });
-    expect(manifest.files, 'package.json "files" (dist/ is git-ignored, so npm packs it only when named there)').toEqual(expect.arrayContaining(['dist/server', 'dist/client', 'dist/shared']));
-    for (const f of ['package.json', 'README.md', 'dist/server/main.js', 'dist/server/camera/main.js', 'dist/client/index.html', 'dist/client/app.js', 'dist/shared/protocol.js', 'packaging/segcam.service', 'packaging/home-assistant/config.yaml', 'scripts/install.sh']) {
+    expect(manifest.files, 'package.json "files" (dist/ is git-ignored, so npm packs it only when named there)').toEqual(
+      expect.arrayContaining(['dist/server', 'dist/client', 'dist/shared']),
+    );
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/server/main.js',
+      'dist/server/camera/main.js',
+      'dist/client/index.html',
+      'dist/client/app.js',
+      'dist/shared/protocol.js',
+      'packaging/segcam.service',
+      'packaging/home-assistant/config.yaml',
+      'scripts/install.sh',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(test|server|client|shared|node_modules|\.bench|\.ci|\.git)\//.test(f) || f.startsWith('dist/test/'))).toEqual([]);
@@ -87,7 +100,10 @@ describe('the npm package', () => {
     const app = tempDir('segcam-install-');
     writeFileSync(join(app, 'package.json'), '{ "name": "segcam-install-check", "private": true }\n');
     // --ignore-scripts: the OpenCV binding is not compiled, so anything below that loads it fails
-    const installed = await exec('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--loglevel=error', tarball], { cwd: app, timeout: 300_000 });
+    const installed = await exec('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--loglevel=error', tarball], {
+      cwd: app,
+      timeout: 300_000,
+    });
     expect(installed.code, installed.stderr).toBe(0);
     const bin = join(app, 'node_modules/.bin/segcam');
     expect(statSync(bin).mode & 0o111, 'the bin is executable').not.toBe(0);
@@ -179,9 +195,21 @@ describe('the systemd unit', () => {
     expect(['closed', 'strict']).toContain(one('DevicePolicy'));
     const allowed = u.get('Service.DeviceAllow') ?? [];
     expect(allowed).toContain('char-video4linux rw');
-    expect(allowed.filter((d) => d.includes('*')), 'DeviceAllow= takes no wildcards').toEqual([]);
+    expect(
+      allowed.filter((d) => d.includes('*')),
+      'DeviceAllow= takes no wildcards',
+    ).toEqual([]);
     expect(one('PrivateDevices') ?? 'no').toBe('no');
-    for (const [k, v] of Object.entries({ ProtectSystem: 'strict', ProtectHome: 'yes', NoNewPrivileges: 'yes', PrivateTmp: 'yes', LockPersonality: 'yes', ProtectKernelTunables: 'yes', SystemCallArchitectures: 'native', Restart: 'on-failure' })) {
+    for (const [k, v] of Object.entries({
+      ProtectSystem: 'strict',
+      ProtectHome: 'yes',
+      NoNewPrivileges: 'yes',
+      PrivateTmp: 'yes',
+      LockPersonality: 'yes',
+      ProtectKernelTunables: 'yes',
+      SystemCallArchitectures: 'native',
+      Restart: 'on-failure',
+    })) {
       expect(one(k), k).toBe(v);
     }
     expect(one('RestrictAddressFamilies')?.split(/\s+/)).toEqual(expect.arrayContaining(['AF_UNIX', 'AF_INET', 'AF_INET6']));
@@ -191,7 +219,8 @@ describe('the systemd unit', () => {
 
   it('leaves MemoryDenyWriteExecute off because Node.js cannot run under it', async () => {
     // PR_SET_MDWE (Linux 6.3+) is the kernel's form of the same rule
-    const script = 'import ctypes,os,sys\nif ctypes.CDLL(None).prctl(65,1,0,0,0)!=0: sys.exit(77)\nos.execv(sys.argv[1],[sys.argv[1],"-e","console.log([1,2,3].map(x=>x*2).join())"])';
+    const script =
+      'import ctypes,os,sys\nif ctypes.CDLL(None).prctl(65,1,0,0,0)!=0: sys.exit(77)\nos.execv(sys.argv[1],[sys.argv[1],"-e","console.log([1,2,3].map(x=>x*2).join())"])';
     const r = await exec('python3', ['-c', script, process.execPath]);
     if (r.code === 77) return; // an older kernel: nothing to show
     expect(r.stdout).not.toContain('2,4,6');
@@ -216,6 +245,7 @@ for a in "$@"; do
   else echo "$a install ok installed"; fi
 done
 exit $status`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script's own ${...}
     'apt-get': 'echo "apt-get $* [DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-}]" >>"$FAKE_LOG"',
     npm: `echo "npm $* [$OPENCV4NODEJS_DISABLE_AUTOBUILD $OPENCV_INCLUDE_DIR $OPENCV_LIB_DIR $OPENCV_BIN_DIR] nodedir=\${npm_config_nodedir:-}" >>"$FAKE_LOG"
 if [ "$1" = ci ]; then rm -rf node_modules && mkdir node_modules && echo '{}' >node_modules/.package-lock.json; fi`,
@@ -263,7 +293,14 @@ if [ "$1" = ci ]; then rm -rf node_modules && mkdir node_modules && echo '{}' >n
       writeFileSync(join(bin, 'dpkg-query'), `#!/bin/bash\n${FAKES['dpkg-query']}\n`);
       chmodSync(join(bin, 'dpkg-query'), 0o755);
     }
-    const env = { PATH: [...dirs, dirname(process.execPath), '/usr/bin', '/bin'].join(':'), HOME: dirname(bin), LANG: 'C.UTF-8', FAKE_LOG: log, FAKE_MISSING: o.missing ?? '', FAKE_REMOVED: o.removed ?? '' };
+    const env = {
+      PATH: [...dirs, dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
+      HOME: dirname(bin),
+      LANG: 'C.UTF-8',
+      FAKE_LOG: log,
+      FAKE_MISSING: o.missing ?? '',
+      FAKE_REMOVED: o.removed ?? '',
+    };
     const r = await exec('bash', [join(proj, 'scripts/install.sh'), ...args], { cwd: dirname(bin), env });
     return { ...r, calls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
   }
@@ -312,13 +349,31 @@ if [ "$1" = ci ]; then rm -rf node_modules && mkdir node_modules && echo '{}' >n
     nodeModules(lockfile());
     const r = await install(['--no-start'], { missing: 'mosquitto v4l-utils', removed: 'gstreamer1.0-plugins-bad' });
     expect(r.code, r.stderr).toBe(0);
-    const apt = tool(r.calls.map((c) => c.replace(/^sudo /, '')), 'apt-get');
+    const apt = tool(
+      r.calls.map((c) => c.replace(/^sudo /, '')),
+      'apt-get',
+    );
     expect(apt[0]).toMatch(/^apt-get update/);
     expect(apt[1]).toBe('apt-get install -y -qq --no-install-recommends v4l-utils gstreamer1.0-plugins-bad mosquitto [DEBIAN_FRONTEND=noninteractive]');
     expect(apt).toHaveLength(2);
     // every package it checks for: .ci/setup.sh's, and the ones added since
-    const asked = tool(r.calls, 'dpkg-query')[0]!.split(' ').filter((a) => !a.startsWith('-') && a !== 'dpkg-query');
-    for (const p of ['libopencv-dev', 'ffmpeg', 'chromium', 'gir1.2-gst-rtsp-server-1.0', 'gstreamer1.0-libav', 'mosquitto', 'python3-onnx', 'python3-numpy', 'v4l-utils', 'gstreamer1.0-plugins-bad', 'build-essential', 'curl']) {
+    const asked = tool(r.calls, 'dpkg-query')[0]!
+      .split(' ')
+      .filter((a) => !a.startsWith('-') && a !== 'dpkg-query');
+    for (const p of [
+      'libopencv-dev',
+      'ffmpeg',
+      'chromium',
+      'gir1.2-gst-rtsp-server-1.0',
+      'gstreamer1.0-libav',
+      'mosquitto',
+      'python3-onnx',
+      'python3-numpy',
+      'v4l-utils',
+      'gstreamer1.0-plugins-bad',
+      'build-essential',
+      'curl',
+    ]) {
       expect(asked).toContain(p);
     }
   });
@@ -360,7 +415,9 @@ if [ "$1" = ci ]; then rm -rf node_modules && mkdir node_modules && echo '{}' >n
   });
 
   it('.ci/run installs with the installer, then runs the tests', () => {
-    const lines = read('.ci/run').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = read('.ci/run')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(lines).toEqual(['set -euo pipefail', 'cd "$(dirname "$0")/.."', 'bash scripts/install.sh --no-start', 'npm test']);
   });
 });
@@ -408,7 +465,14 @@ async function bindingPackages(): Promise<string[]> {
   expect(libs.length).toBeGreaterThan(3);
   const owners = await exec('dpkg-query', ['-S', ...libs]);
   expect(owners.code, owners.stderr).toBe(0);
-  return [...new Set(owners.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0]!))].sort();
+  return [
+    ...new Set(
+      owners.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':')[0]!),
+    ),
+  ].sort();
 }
 
 /** checkOpenCvVars: the line that builds the binding sets every variable that keeps it from downloading OpenCV. */
@@ -476,7 +540,9 @@ describe('the Dockerfile', () => {
   });
 
   it('leaves build output, modules and git out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.bench', '.git', 'test-results']));
   });
 });
@@ -520,7 +586,12 @@ describe('the Home Assistant add-on', () => {
     const build = parseYaml(read(`${dir}/build.yaml`)) as { build_from: Record<string, string> };
     for (const a of config.arch) expect(build.build_from[a], a).toMatch(/bookworm/);
     checkOpenCvVars(runs(stages[0]!).find((r) => /npm install -g/.test(r)));
-    const entry = JSON.parse(stages.at(-1)!.filter((i) => i.op === 'ENTRYPOINT').at(-1)!.args) as string[];
+    const entry = JSON.parse(
+      stages
+        .at(-1)!
+        .filter((i) => i.op === 'ENTRYPOINT')
+        .at(-1)!.args,
+    ) as string[];
     // init: false, so the image brings its own (signals, zombies)
     expect(entry.slice(0, 2)).toEqual(['/usr/bin/tini', '--']);
     expect(entry.at(-1)).toBe('/run.sh');
@@ -547,7 +618,13 @@ describe('the Home Assistant add-on', () => {
     async function start(options: unknown): Promise<Result & { argv: string[] | null }> {
       rmSync(out, { force: true });
       writeFileSync(join(work, 'options.json'), JSON.stringify(options));
-      const env = { PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`, SEGCAM_ADDON_OPTIONS: join(work, 'options.json'), SEGCAM_ADDON_DATA: join(work, 'data'), TMPDIR: work, ARGV_OUT: out };
+      const env = {
+        PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
+        SEGCAM_ADDON_OPTIONS: join(work, 'options.json'),
+        SEGCAM_ADDON_DATA: join(work, 'data'),
+        TMPDIR: work,
+        ARGV_OUT: out,
+      };
       const r = await exec('bash', [join(ROOT, dir, 'run.sh')], { env });
       return { ...r, argv: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as string[]) : null };
     }
@@ -583,7 +660,14 @@ describe('the Home Assistant add-on', () => {
       const c = run(r.argv!);
       const [door, bench] = c.cameras;
       expect([door!.name, door!.source.text, door!.analyse, door!.capture.rtspTransport]).toEqual(['door', 'rtsp://10.0.0.5/stream', 'always', 'udp']);
-      expect([bench!.name, bench!.source.kind, bench!.capture.width, bench!.capture.height, bench!.capture.fps, bench!.capture.fourcc]).toEqual(['bench', 'camera', 1280, 720, 15, 'MJPG']);
+      expect([bench!.name, bench!.source.kind, bench!.capture.width, bench!.capture.height, bench!.capture.fps, bench!.capture.fourcc]).toEqual([
+        'bench',
+        'camera',
+        1280,
+        720,
+        15,
+        'MJPG',
+      ]);
       expect(c.allowHosts).toEqual(['homeassistant.local', 'ha.example.org']);
       expect(readFileSync(c.tokens.tokenFile!, 'utf8').trim()).toBe('control-token-1234');
       expect(statSync(c.tokens.tokenFile!).mode & 0o077).toBe(0);
@@ -592,12 +676,25 @@ describe('the Home Assistant add-on', () => {
     });
 
     it('refuses two cameras of one name, and a broken options file, without starting segcam', async () => {
-      const twice = await start({ cameras: [{ name: 'a', source: 'demo' }, { name: 'a', source: '0' }] });
+      const twice = await start({
+        cameras: [
+          { name: 'a', source: 'demo' },
+          { name: 'a', source: '0' },
+        ],
+      });
       expect(twice.code).not.toBe(0);
       expect(twice.stderr).toContain('two cameras are named "a"');
       expect(twice.argv).toBeNull();
       writeFileSync(join(work, 'broken.json'), '{');
-      const broken = await exec('bash', [join(ROOT, dir, 'run.sh')], { env: { PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`, SEGCAM_ADDON_OPTIONS: join(work, 'broken.json'), SEGCAM_ADDON_DATA: join(work, 'data'), TMPDIR: work, ARGV_OUT: out } });
+      const broken = await exec('bash', [join(ROOT, dir, 'run.sh')], {
+        env: {
+          PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`,
+          SEGCAM_ADDON_OPTIONS: join(work, 'broken.json'),
+          SEGCAM_ADDON_DATA: join(work, 'data'),
+          TMPDIR: work,
+          ARGV_OUT: out,
+        },
+      });
       expect(broken.code).not.toBe(0);
       expect(broken.stderr).toContain('cannot read the options');
     });

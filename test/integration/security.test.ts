@@ -46,7 +46,11 @@ describe('access rules', () => {
     expect(await v.next((m) => m.type === 'error')).toMatchObject({ code: 'FORBIDDEN', message: 'the view-only token may not send set' });
     v.send({ type: 'source', source: 'demo' });
     expect(await v.next((m) => m.type === 'error' && m.ref === 'source')).toMatchObject({ code: 'FORBIDDEN' });
-    const patch = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${VIEW_TOKEN}`, 'content-type': 'application/json' }, body: '{"quality":10}' });
+    const patch = await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${VIEW_TOKEN}`, 'content-type': 'application/json' },
+      body: '{"quality":10}',
+    });
     expect(patch.status).toBe(403);
     expect((await (await fetch(`${s.base}/api/settings`, auth(s.token!))).json()).settings.output.quality).not.toBe(10);
     v.close();
@@ -108,10 +112,14 @@ describe('access rules', () => {
       while (next < until) {
         const i = next++;
         const status = await new Promise<number>((resolve) => {
-          const req = request(`${s.base}/api/status`, { headers: { authorization: `Bearer g-${i}-xxxxxxxx` }, localAddress: `127.${1 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`, agent: false }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          });
+          const req = request(
+            `${s.base}/api/status`,
+            { headers: { authorization: `Bearer g-${i}-xxxxxxxx` }, localAddress: `127.${1 + ((i >> 16) & 127)}.${(i >> 8) & 255}.${i & 255}`, agent: false },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
           req.on('error', () => resolve(-1));
           req.end();
         });
@@ -161,9 +169,17 @@ describe('HTTP hygiene', () => {
     const body = await badJson.json();
     expect(body.code).toBe('BAD_MESSAGE');
     expect(JSON.stringify(body)).not.toMatch(/at .*\.js:\d+/);
-    const big = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...h(), 'content-type': 'application/json' }, body: JSON.stringify({ quality: 5, pad: 'x'.repeat(40_000) }) });
+    const big = await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers: { ...h(), 'content-type': 'application/json' },
+      body: JSON.stringify({ quality: 5, pad: 'x'.repeat(40_000) }),
+    });
     expect(big.status).toBe(413);
-    const extra = await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { ...h(), 'content-type': 'application/json' }, body: '{"quality":5,"__proto__":{"admin":true}}' });
+    const extra = await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers: { ...h(), 'content-type': 'application/json' },
+      body: '{"quality":5,"__proto__":{"admin":true}}',
+    });
     expect(extra.status).toBe(400);
     expect(await extra.json()).toMatchObject({ code: 'INVALID' });
   });
@@ -222,7 +238,11 @@ describe('durable settings', () => {
       let stop = false;
       const hammer = (async () => {
         for (let i = 0; !stop && i < 2000; i++) {
-          await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: h, body: JSON.stringify({ quality: 1 + ((i * 7 + round) % 100), ranges: [{ name: `r${i}`, color: '#ff0000', lower: [0, 0, 0], upper: [i % 180, 255, 255] }] }) }).catch(() => undefined);
+          await fetch(`${s.base}/api/settings`, {
+            method: 'PATCH',
+            headers: h,
+            body: JSON.stringify({ quality: 1 + ((i * 7 + round) % 100), ranges: [{ name: `r${i}`, color: '#ff0000', lower: [0, 0, 0], upper: [i % 180, 255, 255] }] }),
+          }).catch(() => undefined);
         }
       })();
       await new Promise((r) => setTimeout(r, 300 + round * 150));
@@ -242,7 +262,11 @@ describe('durable settings', () => {
 
   it('a broken settings file is a clear error naming file and line, and is left untouched', async () => {
     const s = await startServer({ args: ['--source', 'demo'], dataDir: tempDir() });
-    await fetch(`${s.base}/api/settings`, { method: 'PATCH', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: '{"quality":42,"blur":3}' });
+    await fetch(`${s.base}/api/settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: '{"quality":42,"blur":3}',
+    });
     await s.stop();
     const file = join(s.dataDir, 'cameras', 'main', 'settings.json');
     const text = readFileSync(file, 'utf8');
@@ -328,7 +352,12 @@ describe('who may ask: Host names and cross-site requests', () => {
   it('state-changing requests a plain form or a no-cors fetch could send are refused (CSRF), with or without auth', async () => {
     for (const srv of [s, open]) {
       const cookie: Record<string, string> = srv.token ? { cookie: `segcam_token=${srv.token}` } : {};
-      for (const [method, path] of [['POST', '/api/presets/x/save'], ['POST', '/api/presets/x/load'], ['POST', '/api/source'], ['PATCH', '/api/settings']] as const) {
+      for (const [method, path] of [
+        ['POST', '/api/presets/x/save'],
+        ['POST', '/api/presets/x/load'],
+        ['POST', '/api/source'],
+        ['PATCH', '/api/settings'],
+      ] as const) {
         for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=z']) {
           const r = await raw(srv, method, path, { host: `127.0.0.1:${srv.port}`, 'content-type': type, ...cookie }, 'source=demo');
           expect(r.status, `${method} ${path} ${type}`).toBe(415);
@@ -342,7 +371,9 @@ describe('who may ask: Host names and cross-site requests', () => {
       }
       expect(await (await fetch(`${srv.base}/api/presets`, { headers: authHeaders(srv) })).json()).toEqual({ names: [] }); // nothing was saved
       // the viewer's own requests (same origin, JSON) work
-      expect((await fetch(`${srv.base}/api/presets/mine/save`, { method: 'POST', headers: { ...authHeaders(srv), 'content-type': 'application/json', origin: srv.base } })).status).toBe(201);
+      expect(
+        (await fetch(`${srv.base}/api/presets/mine/save`, { method: 'POST', headers: { ...authHeaders(srv), 'content-type': 'application/json', origin: srv.base } })).status,
+      ).toBe(201);
     }
   });
 });
@@ -421,7 +452,13 @@ describe('credentials in source URLs', () => {
     try {
       const v = await connectViewer(s, { token: VIEW_TOKEN });
       await v.next((m) => m.type === 'status' && m.status.state === 'reconnecting', 10_000);
-      const shown = [JSON.stringify(v.messages), await (await fetch(`${s.base}/api/source`, { headers: authHeaders(s) })).text(), await (await fetch(`${s.base}/api/cameras`, { headers: authHeaders(s) })).text(), await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).text(), s.output()].join('\n');
+      const shown = [
+        JSON.stringify(v.messages),
+        await (await fetch(`${s.base}/api/source`, { headers: authHeaders(s) })).text(),
+        await (await fetch(`${s.base}/api/cameras`, { headers: authHeaders(s) })).text(),
+        await (await fetch(`${s.base}/api/status`, { headers: authHeaders(s) })).text(),
+        s.output(),
+      ].join('\n');
       expect(shown).not.toMatch(/hunter2|p@ss|ss@127|admin/);
       expect(shown).toContain(`rtsp://***@127.0.0.1:${cam.port}/live?user=***&password=***&channel=1`);
       v.close();

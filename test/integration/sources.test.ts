@@ -132,7 +132,11 @@ describe('file and demo sources', () => {
     const still = await v.nextFrame((f) => !f.placeholder);
     expect([still.width, still.height]).toEqual([320, 180]); // the demo still runs
     // a good switch, through the HTTP API
-    const res = await fetch(`${s.base}/api/source`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ source: clipPath('small') }) });
+    const res = await fetch(`${s.base}/api/source`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ source: clipPath('small') }),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ state: 'live', kind: 'file' });
     await v.nextFrame((f) => f.width === 320 && f.height === 240 && !f.placeholder);

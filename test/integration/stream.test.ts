@@ -42,8 +42,7 @@ describe('demo source to WebSocket viewers', () => {
     b.send({ type: 'view', view: 'mask' });
     const orig = await a.nextFrame((f) => f.view === 'original' && !f.placeholder);
     // the same frame (same seq) in the other view
-    const maskFrame = (b.frames.find((f) => f.seq === orig.seq && f.view === 'mask') ??
-      (await b.nextFrame((f) => f.seq === orig.seq && f.view === 'mask'))) as FrameMessage;
+    const maskFrame = (b.frames.find((f) => f.seq === orig.seq && f.view === 'mask') ?? (await b.nextFrame((f) => f.seq === orig.seq && f.view === 'mask'))) as FrameMessage;
     const original = decode(orig.jpeg);
     const got = decode(maskFrame.jpeg, true);
     const hello = a.messages.find((m) => m.type === 'hello')!;
@@ -55,7 +54,7 @@ describe('demo source to WebSocket viewers', () => {
     let agree = 0;
     const e = expected.getData();
     const g = got.getData();
-    for (let i = 0; i < e.length; i++) if ((e[i]! > 127) === (g[i]! > 127)) agree++;
+    for (let i = 0; i < e.length; i++) if (e[i]! > 127 === g[i]! > 127) agree++;
     const selected = fractionOf(expected, (v) => v > 127);
     expect(selected).toBeGreaterThan(0.005); // the red disc is in the picture
     expect(agree / e.length).toBeGreaterThan(0.985); // JPEG edges aside, the same pixels

@@ -229,7 +229,10 @@ describe('mqtt output', () => {
     expect(late.messages.filter((m) => m.topic.includes('/rules/gone/')).map((m) => m.topic)).toEqual([]);
     // an entity id takes no '-': a rule named so gets '_' there (its topics keep the name)
     out.setCamera('door', { ranges: ['red', 'Blue sky'], rules: [ruleState('seen'), ruleState('red-seen')] });
-    const dashed = JSON.parse((await l.next((m) => m.topic === `${ha}/binary_sensor/${base}_door/rule_red-seen/config` && m.payload.length > 0)).payload.toString()) as Record<string, string>;
+    const dashed = JSON.parse((await l.next((m) => m.topic === `${ha}/binary_sensor/${base}_door/rule_red-seen/config` && m.payload.length > 0)).payload.toString()) as Record<
+      string,
+      string
+    >;
     expect(dashed.default_entity_id).toBe(`binary_sensor.${base.replace(/-/g, '_')}_door_rule_red_seen`);
     expect(dashed.state_topic).toBe(`${base}/door/rules/red-seen/state`);
     // Home Assistant restarting asks for everything again

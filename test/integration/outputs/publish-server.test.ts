@@ -18,6 +18,7 @@ import { RtspRecordServer } from '../../helpers/rtsp-record.js';
 import { freePort } from '../../helpers/rtsp.js';
 import { authHeaders, removeTempDirs, startServer, tempDir, waitFor, type ServerHandle } from '../../helpers/server.js';
 import { connectViewer } from '../../helpers/viewer.js';
+import { probe } from '../../helpers/ffprobe.js';
 
 const run = promisify(execFile);
 const cleanups: (() => unknown)[] = [];
@@ -39,14 +40,6 @@ async function server(args: string[]): Promise<ServerHandle> {
   return s;
 }
 
-/** probe reads a published file back: codec, size, frames and the time they span (s). */
-async function probe(file: string): Promise<{ codec: string; width: number; height: number; frames: number; span: number }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=codec_name,width,height', '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'json', file]);
-  const j = JSON.parse(stdout) as { streams: { codec_name: string; width: number; height: number }[]; frames: { best_effort_timestamp_time?: string }[] };
-  const ts = j.frames.map((f) => Number(f.best_effort_timestamp_time)).filter(Number.isFinite);
-  return { codec: j.streams[0]!.codec_name, width: j.streams[0]!.width, height: j.streams[0]!.height, frames: j.frames.length, span: ts.length ? Math.max(...ts) - Math.min(...ts) : 0 };
-}
-
 /** counter reads one per-camera counter from /metrics. */
 async function counter(s: ServerHandle, name: string, camera = 'main'): Promise<number> {
   const text = await (await fetch(`${s.base}/metrics`, { headers: authHeaders(s) })).text();
@@ -56,7 +49,8 @@ async function counter(s: ServerHandle, name: string, camera = 'main'): Promise<
 /** encoderOf is the ffmpeg child of a camera process (null while it has none). */
 const encoderOf = (cameraPid: number): number | null => childPids(cameraPid).find((c) => c.command === 'ffmpeg')?.pid ?? null;
 
-const liveMats = async (s: ServerHandle, camera = 'main'): Promise<number> => ((await (await fetch(`${s.base}/cam/${camera}/api/status`, { headers: authHeaders(s) })).json()) as { liveMats: number }).liveMats;
+const liveMats = async (s: ServerHandle, camera = 'main'): Promise<number> =>
+  ((await (await fetch(`${s.base}/cam/${camera}/api/status`, { headers: authHeaders(s) })).json()) as { liveMats: number }).liveMats;
 
 describe('publishing from the server', () => {
   it('with nobody watching, publishes H.264 of the source size and encodes no JPEG; viewers, snapshots and /readyz work beside it; it publishes again after the media server restarts', async () => {
@@ -162,7 +156,10 @@ describe('publishing from the server', () => {
     const b = await probe(mask.sessionsOfRun()[0]!.file);
     expect(b).toMatchObject({ codec: 'h264', width: 320, height: 240 });
     // a frame of the mask: grey (B = G = R, within the codec's chroma error)
-    const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', mask.sessionsOfRun()[0]!.file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'bgr24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 24 });
+    const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', mask.sessionsOfRun()[0]!.file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'bgr24', 'pipe:1'], {
+      encoding: 'buffer',
+      maxBuffer: 1 << 24,
+    });
     const px = stdout as Buffer;
     let worst = 0;
     for (let i = 0; i < px.length; i += 3 * 97) worst = Math.max(worst, Math.abs(px[i]! - px[i + 1]!), Math.abs(px[i + 1]! - px[i + 2]!));

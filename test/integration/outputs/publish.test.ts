@@ -18,8 +18,8 @@ import { cpuMs } from '../../helpers/proc.js';
 import { ROOT } from '../../helpers/root.js';
 import { RtspRecordServer } from '../../helpers/rtsp-record.js';
 import { freePort } from '../../helpers/rtsp.js';
+import { probe } from '../../helpers/ffprobe.js';
 
-const run = promisify(execFile);
 /** THREAD is the built encoder thread (these tests run the publisher from its sources) */
 const THREAD = `${ROOT}dist/server/camera/encoder-thread.js`;
 const logged: string[] = [];
@@ -74,29 +74,6 @@ class Feeder {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
-}
-
-async function probe(file: string): Promise<{ codec: string; width: number; height: number; keyGaps: number[]; frames: number }> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-select_streams',
-    'v',
-    '-show_entries',
-    'stream=codec_name,width,height',
-    '-show_entries',
-    'frame=key_frame,pts_time,best_effort_timestamp_time',
-    '-of',
-    'json',
-    file,
-  ]);
-  const j = JSON.parse(stdout) as {
-    streams: { codec_name: string; width: number; height: number }[];
-    frames: { key_frame: number; pts_time?: string; best_effort_timestamp_time?: string }[];
-  };
-  const keys = j.frames.filter((f) => f.key_frame === 1).map((f) => Number(f.pts_time ?? f.best_effort_timestamp_time));
-  if (keys.some((t) => !Number.isFinite(t))) throw new Error(`a keyframe without a time in ${file}`);
-  return { codec: j.streams[0]!.codec_name, width: j.streams[0]!.width, height: j.streams[0]!.height, keyGaps: keys.slice(1).map((t, i) => t - keys[i]!), frames: j.frames.length };
 }
 
 const black = (w: number, h: number): Mat => blank(h, w, cv.CV_8UC3, 0);

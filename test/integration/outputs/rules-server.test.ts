@@ -22,9 +22,18 @@ import { startReceiver } from '../../helpers/webhook-receiver.js';
 
 // 320x240 at 30 fps: the box is 80x80; the zone `door` is the right half (160x240 px), so the
 // box wholly inside covers 16.7 % of it, and at x = 118 / 138 it covers 8.75 % / 12.9 %.
-const X = "if(between(t,1,1.2)+between(t,2.5,3.5),220,if(between(t,3.5,4.5),118+20*mod(floor(t*10),2),20))";
+const X = 'if(between(t,1,1.2)+between(t,2.5,3.5),220,if(between(t,3.5,4.5),118+20*mod(floor(t*10),2),20))';
 const LAVFI = `color=c=0x808080:size=320x240:rate=30[bg];color=c=red:size=80x80:rate=30[box];[bg][box]overlay=x='${X}':y=80[out0]`;
-const ZONE = { name: 'door', kind: 'include', points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] };
+const ZONE = {
+  name: 'door',
+  kind: 'include',
+  points: [
+    [0.5, 0],
+    [1, 0],
+    [1, 1],
+    [0.5, 1],
+  ],
+};
 const RED = { name: 'red', color: '#ff0000', lower: [170, 120, 80], upper: [10, 255, 255] };
 const RULES = {
   rules: [
@@ -56,7 +65,14 @@ async function api<T>(s: ServerHandle, path: string, init: RequestInit = {}): Pr
 
 /** prepare sets the range and the zone on the demo source, puts the rules, then switches to the clip: its timeline starts there. */
 async function prepare(s: ServerHandle, rules: unknown = RULES): Promise<number> {
-  expect((await api(s, '/api/settings', { method: 'PATCH', body: JSON.stringify({ method: { kind: 'colour', space: 'hsv', ranges: [RED] }, zones: [ZONE], blur: 0, open: 0, close: 0 }) })).status).toBe(200);
+  expect(
+    (
+      await api(s, '/api/settings', {
+        method: 'PATCH',
+        body: JSON.stringify({ method: { kind: 'colour', space: 'hsv', ranges: [RED] }, zones: [ZONE], blur: 0, open: 0, close: 0 }),
+      })
+    ).status,
+  ).toBe(200);
   if (rules !== null) expect((await api(s, '/api/rules', { method: 'PUT', body: JSON.stringify(rules) })).status).toBe(200);
   const t0 = Date.now();
   expect((await api(s, '/api/source', { method: 'POST', body: JSON.stringify({ source: clip }) })).status).toBe(200);
@@ -78,7 +94,21 @@ describe('a rule over a clip, through the server', () => {
     const listener = await Listener.listen(broker, [`${base}/#`, `${base}-ha/#`]);
     cleanups.push(() => listener.close());
     const s = await startServer({
-      args: ['--source', 'demo', '--no-loop', '--mqtt', broker.url, '--mqtt-base-topic', base, '--mqtt-discovery-prefix', `${base}-ha`, '--webhook', receiver.url('/hook'), '--webhook-secret-file', secret],
+      args: [
+        '--source',
+        'demo',
+        '--no-loop',
+        '--mqtt',
+        broker.url,
+        '--mqtt-base-topic',
+        base,
+        '--mqtt-discovery-prefix',
+        `${base}-ha`,
+        '--webhook',
+        receiver.url('/hook'),
+        '--webhook-secret-file',
+        secret,
+      ],
     });
     cleanups.push(() => s.stop());
     const viewer = await connectViewer(s);
@@ -135,7 +165,9 @@ describe('a rule over a clip, through the server', () => {
     expect(new Set(bodies.map((b) => b.id)).size).toBe(changes);
 
     // the API and metrics say the same
-    const status = (await api<{ rules: RuleState[]; outputs: { mqtt: { connected: boolean; sent: number }; webhooks: { name: string; sent: number; retried: number }[] } }>(s, '/api/status')).body;
+    const status = (
+      await api<{ rules: RuleState[]; outputs: { mqtt: { connected: boolean; sent: number }; webhooks: { name: string; sent: number; retried: number }[] } }>(s, '/api/status')
+    ).body;
     expect(status.rules.find((r) => r.name === 'door')).toMatchObject({ state: 'off', enabled: true });
     expect(status.outputs.mqtt.connected).toBe(true);
     expect(status.outputs.webhooks[0]).toMatchObject({ name: 'webhook-1', sent: changes, retried: 1 });
@@ -178,7 +210,15 @@ describe('a rule over a clip, through the server', () => {
     const bad = await api<{ code: string; message: string }>(s, '/api/rules', { method: 'PUT', body: JSON.stringify({ rules: [{ name: 'x', op: 'above', value: 150 }] }) });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/percentage of the frame and must be at most 100/);
-    const dup = await api<{ message: string }>(s, '/api/rules', { method: 'PUT', body: JSON.stringify({ rules: [{ name: 'a', op: 'present' }, { name: 'a', op: 'absent' }] }) });
+    const dup = await api<{ message: string }>(s, '/api/rules', {
+      method: 'PUT',
+      body: JSON.stringify({
+        rules: [
+          { name: 'a', op: 'present' },
+          { name: 'a', op: 'absent' },
+        ],
+      }),
+    });
     expect(dup.body.message).toMatch(/unique/);
     const noSuch = await api<{ code: string }>(s, '/api/rules/ghost', { method: 'PATCH', body: JSON.stringify({ enabled: true }) });
     expect(noSuch.status).toBe(404);

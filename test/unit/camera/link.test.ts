@@ -22,7 +22,17 @@ function channel(): Channel & { sent: unknown[]; flush: () => void } {
     },
   };
 }
-const frame = (seq: number): EncodedFrame => ({ type: 'frame', seq, ts: seq, rev: 1, placeholder: false, jpegs: [], analysis: null, encodes: 0, timings: { wait: 0, segment: 0, encode: 0 } });
+const frame = (seq: number): EncodedFrame => ({
+  type: 'frame',
+  seq,
+  ts: seq,
+  rev: 1,
+  placeholder: false,
+  jpegs: [],
+  analysis: null,
+  encodes: 0,
+  timings: { wait: 0, segment: 0, encode: 0 },
+});
 
 describe('FrontLink', () => {
   it('sends the newest frame once the one in flight has left, counting the ones replaced', () => {
@@ -47,7 +57,11 @@ describe('FrontLink', () => {
     link.frame(frame(1));
     link.event({ type: 'log', level: 'info', message: 'x' });
     expect(c.sent).toEqual([]);
-    const broken = new FrontLink({ send: () => { throw new Error('channel closed'); } });
+    const broken = new FrontLink({
+      send: () => {
+        throw new Error('channel closed');
+      },
+    });
     expect(() => broken.event({ type: 'log', level: 'info', message: 'x' })).not.toThrow();
   });
 });

@@ -11,7 +11,18 @@ import type { CaptureConfig } from '../../../server/config/config.js';
 import { blank, cv, type Mat } from '../../../server/cv.js';
 import type { SourceStatus } from '../../../shared/status.js';
 
-const OPTIONS: CaptureConfig = { width: 64, height: 48, fps: 0, fourcc: null, rtspTransport: 'tcp', loop: true, openTimeoutMs: 1000, stallTimeoutMs: 300, retry: { minMs: 50, maxMs: 400 }, controls: {} };
+const OPTIONS: CaptureConfig = {
+  width: 64,
+  height: 48,
+  fps: 0,
+  fourcc: null,
+  rtspTransport: 'tcp',
+  loop: true,
+  openTimeoutMs: 1000,
+  stallTimeoutMs: 300,
+  retry: { minMs: 50, maxMs: 400 },
+  controls: {},
+};
 const loops: CaptureLoop[] = [];
 afterEach(async () => {
   await Promise.all(loops.splice(0).map((l) => l.stop()));
@@ -75,7 +86,14 @@ function harness(opens: (OpenFailure | Script)[], o: Partial<CaptureConfig> = {}
     };
     return { reader, spec };
   };
-  const loop = new CaptureLoop({ kind: 'url', url: 'rtsp://cam/x', text: 'rtsp://user:pw@cam/x' }, { ...OPTIONS, ...o }, sink, (u) => statuses.push({ ...u, since: Date.now() }), null, opener);
+  const loop = new CaptureLoop(
+    { kind: 'url', url: 'rtsp://cam/x', text: 'rtsp://user:pw@cam/x' },
+    { ...OPTIONS, ...o },
+    sink,
+    (u) => statuses.push({ ...u, since: Date.now() }),
+    null,
+    opener,
+  );
   loops.push(loop);
   return { loop, statuses, frames, closed, release: () => releaseStalled?.() };
 }

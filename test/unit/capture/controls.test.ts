@@ -13,7 +13,21 @@ describe('camera controls', () => {
   it("use OpenCV's property ids (read from its own header: the binding does not export them all)", () => {
     const header = readFileSync('/usr/include/opencv4/opencv2/videoio.hpp', 'utf8');
     const id = (name: string): number => Number(new RegExp(`CAP_PROP_${name}\\s*=\\s*(\\d+)`).exec(header)?.[1]);
-    const names: Record<string, string> = { auto_exposure: 'AUTO_EXPOSURE', exposure: 'EXPOSURE', auto_wb: 'AUTO_WB', wb_temperature: 'WB_TEMPERATURE', gain: 'GAIN', brightness: 'BRIGHTNESS', contrast: 'CONTRAST', saturation: 'SATURATION', sharpness: 'SHARPNESS', gamma: 'GAMMA', focus: 'FOCUS', auto_focus: 'AUTOFOCUS', zoom: 'ZOOM' };
+    const names: Record<string, string> = {
+      auto_exposure: 'AUTO_EXPOSURE',
+      exposure: 'EXPOSURE',
+      auto_wb: 'AUTO_WB',
+      wb_temperature: 'WB_TEMPERATURE',
+      gain: 'GAIN',
+      brightness: 'BRIGHTNESS',
+      contrast: 'CONTRAST',
+      saturation: 'SATURATION',
+      sharpness: 'SHARPNESS',
+      gamma: 'GAMMA',
+      focus: 'FOCUS',
+      auto_focus: 'AUTOFOCUS',
+      zoom: 'ZOOM',
+    };
     for (const [k, v] of Object.entries(names)) expect(CONTROLS[k as keyof typeof CONTROLS], k).toBe(id(v));
     expect(CONTROLS.exposure).toBe(cv.CAP_PROP_EXPOSURE);
   });
@@ -34,7 +48,13 @@ describe('camera controls', () => {
 
   it('a device that takes a value and reads it back is accepted; power-line frequency goes to v4l2-ctl', () => {
     const values = new Map<number, number>();
-    const device = { set: (p: number, v: number) => (values.set(p, v), true), get: (p: number) => values.get(p) ?? 0 };
+    const device = {
+      set: (p: number, v: number) => {
+        values.set(p, v);
+        return true;
+      },
+      get: (p: number) => values.get(p) ?? 0,
+    };
     const calls: string[][] = [];
     const report = applyControls(device, '/dev/video0', { exposure: 150, power_line_frequency: 2 }, (args) => calls.push(args));
     expect(report.exposure).toEqual({ requested: 150, accepted: true, actual: 150 });

@@ -28,7 +28,12 @@ function litColumns(w: number, h: number, headline: string, detail: string): { f
 
 describe('drawPlaceholder', () => {
   const long = 'cannot open rtsp://***@camera-on-the-far-side-of-the-building.example.org:8554/streams/main/high-resolution?channel=1 (no answer within 5.0 s); retrying in 30 s';
-  for (const [w, h] of [[160, 120], [320, 240], [640, 480], [1920, 1080]] as const) {
+  for (const [w, h] of [
+    [160, 120],
+    [320, 240],
+    [640, 480],
+    [1920, 1080],
+  ] as const) {
     it(`at ${w}x${h}, the headline and a long reason stay inside the frame`, () => {
       const c = litColumns(w, h, 'NO SIGNAL', long);
       expect(c.lit).toBeGreaterThan(50); // something is written

@@ -27,7 +27,12 @@ describe('config', () => {
     const c = parse([]);
     expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', settingsPatch: null, preset: null, maxViewers: 64, cameraTimeoutMs: 10_000 });
     expect(c.cameras).toHaveLength(1);
-    expect(c.cameras[0]).toMatchObject({ name: 'main', source: { kind: 'auto' }, analyse: 'watched', capture: { width: 640, height: 480, fps: 30, rtspTransport: 'tcp', loop: true, openTimeoutMs: 5000, stallTimeoutMs: 5000, controls: {} } });
+    expect(c.cameras[0]).toMatchObject({
+      name: 'main',
+      source: { kind: 'auto' },
+      analyse: 'watched',
+      capture: { width: 640, height: 480, fps: 30, rtspTransport: 'tcp', loop: true, openTimeoutMs: 5000, stallTimeoutMs: 5000, controls: {} },
+    });
     expect(c.tokens).toEqual({ noAuth: false, token: null, tokenFile: null, viewToken: null, viewTokenFile: null, rotate: false });
   });
 
@@ -49,7 +54,10 @@ describe('config', () => {
   it('a config file names cameras with their own options; a bad one is file:line: field: reason', () => {
     const dir = tempDir();
     const file = join(dir, 'segcam.yaml');
-    writeFileSync(file, `cameras:\n  door:\n    source: rtsp://10.0.0.5/stream\n    rtsp_transport: udp\n    open_timeout: 3\n    analyse: always\n  bench:\n    source: ${clipPath('small')}\n    fps: 15\n    controls: { exposure: 120, auto_exposure: 1 }\n  cam0:\n    source: 0\n`);
+    writeFileSync(
+      file,
+      `cameras:\n  door:\n    source: rtsp://10.0.0.5/stream\n    rtsp_transport: udp\n    open_timeout: 3\n    analyse: always\n  bench:\n    source: ${clipPath('small')}\n    fps: 15\n    controls: { exposure: 120, auto_exposure: 1 }\n  cam0:\n    source: 0\n`,
+    );
     const c = parse(['--config', file]);
     expect(c.cameras.map((x) => x.name)).toEqual(['door', 'bench', 'cam0']);
     expect(c.cameras[0]).toMatchObject({ analyse: 'always', capture: { rtspTransport: 'udp', openTimeoutMs: 3000, stallTimeoutMs: 5000 } });
@@ -120,7 +128,10 @@ describe('config', () => {
     expect(help.stdout).toMatch(/^usage: segcam \[flags\]$/m);
     const version = await runCli(['--version']);
     expect(version.stdout).toMatch(/^segcam \d+\.\d+\.\d+\n$/);
-    for (const args of [['--port', 'abc'], ['--fps', '-1']]) {
+    for (const args of [
+      ['--port', 'abc'],
+      ['--fps', '-1'],
+    ]) {
       const bad = await runCli(args);
       expect(bad.code).toBe(2);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);

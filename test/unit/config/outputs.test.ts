@@ -36,8 +36,27 @@ describe('outputs configuration', () => {
 
   it('--mqtt with a user, a password read from a file (never from the command line), and topics', () => {
     const pw = file('pw', 'secret-pass\n');
-    const c = parse(['--mqtt', 'mqtt://broker:1883', '--mqtt-user', 'cam', '--mqtt-password-file', pw, '--mqtt-base-topic', 'house/cams', '--mqtt-snapshots', '--no-mqtt-discovery']);
-    expect(c.outputs.mqtt).toMatchObject({ url: 'mqtt://broker:1883', username: 'cam', password: 'secret-pass', baseTopic: 'house/cams', discoveryPrefix: 'homeassistant', discovery: false, snapshots: true });
+    const c = parse([
+      '--mqtt',
+      'mqtt://broker:1883',
+      '--mqtt-user',
+      'cam',
+      '--mqtt-password-file',
+      pw,
+      '--mqtt-base-topic',
+      'house/cams',
+      '--mqtt-snapshots',
+      '--no-mqtt-discovery',
+    ]);
+    expect(c.outputs.mqtt).toMatchObject({
+      url: 'mqtt://broker:1883',
+      username: 'cam',
+      password: 'secret-pass',
+      baseTopic: 'house/cams',
+      discoveryPrefix: 'homeassistant',
+      discovery: false,
+      snapshots: true,
+    });
     fails(['--mqtt', 'http://broker'], /--mqtt must look like mqtt:\/\/HOST\[:PORT\]/);
     fails(['--mqtt-user', 'cam'], /need --mqtt URL/);
     fails(['--mqtt', 'mqtt://b', '--mqtt-password-file', pw], /needs --mqtt-user/);
@@ -58,7 +77,12 @@ describe('outputs configuration', () => {
   });
 
   it('--publish names a camera when there are several, and takes only rtsp URLs', () => {
-    expect(parse(['--source', 'demo', '--publish', 'rtsp://127.0.0.1:8554/cam']).cameras[0]!.publish).toEqual({ url: 'rtsp://127.0.0.1:8554/cam', view: 'masked', bitrateKbps: null, keyframeS: 1 });
+    expect(parse(['--source', 'demo', '--publish', 'rtsp://127.0.0.1:8554/cam']).cameras[0]!.publish).toEqual({
+      url: 'rtsp://127.0.0.1:8554/cam',
+      view: 'masked',
+      bitrateKbps: null,
+      keyframeS: 1,
+    });
     const two = parse(['--camera', 'a=demo', '--camera', 'b=demo', '--publish', 'b=rtsp://m:8554/b']);
     expect(two.cameras.map((c) => c.publish?.url ?? null)).toEqual([null, 'rtsp://m:8554/b']);
     fails(['--camera', 'a=demo', '--camera', 'b=demo', '--publish', 'rtsp://m/x'], /there are 2 cameras; name one/);
@@ -105,12 +129,21 @@ outputs:
 
   it('a rule that cannot work, a recording by an unknown rule, or a bad publish URL is file:line: field: reason', () => {
     const bad = (body: string): string => file('bad.yaml', `cameras:\n  door:\n    source: demo\n${body}`);
-    fails(['--config', bad('    rules:\n      big: { op: above, value: 150 }\n')], /bad\.yaml:5: cameras\.door\.rules(\.big)?: must be a rule that can work: value is a percentage of the frame and must be at most 100, got 150\./);
+    fails(
+      ['--config', bad('    rules:\n      big: { op: above, value: 150 }\n')],
+      /bad\.yaml:5: cameras\.door\.rules(\.big)?: must be a rule that can work: value is a percentage of the frame and must be at most 100, got 150\./,
+    );
     fails(['--config', bad('    rules:\n      r: { op: present, value: 3 }\n')], /op present takes no value/);
     fails(['--config', bad('    rules:\n      r: { op: above, value: 5, hysteresis: 5 }\n')], /hysteresis \(5\) must be below the value \(5\)/);
-    fails(['--config', bad('    rules:\n      r: { op: present }\n    record: { rules: [other] }\n')], /cameras\.door\.record\.rules: no rule named "other" \(the camera's rules are r\)/);
+    fails(
+      ['--config', bad('    rules:\n      r: { op: present }\n    record: { rules: [other] }\n')],
+      /cameras\.door\.record\.rules: no rule named "other" \(the camera's rules are r\)/,
+    );
     fails(['--config', bad('    publish: http://x/y\n')], /cameras\.door\.publish: must be an rtsp:\/\/ or rtsps:\/\/ URL to publish to/);
     fails(['--config', bad('    rules:\n      r: { op: presnt }\n')], /cameras\.door\.rules\.r\.op/);
-    fails(['--config', file('o.yaml', 'cameras: { a: { source: demo } }\noutputs:\n  mqtt: { url: "mqtt://b", colour: red }\n')], /o\.yaml:3: outputs\.mqtt: unknown field colour\./);
+    fails(
+      ['--config', file('o.yaml', 'cameras: { a: { source: demo } }\noutputs:\n  mqtt: { url: "mqtt://b", colour: red }\n')],
+      /o\.yaml:3: outputs\.mqtt: unknown field colour\./,
+    );
   });
 });

@@ -25,7 +25,10 @@ describe('settings files', () => {
   it('a valid JSON file with an impossible setting names the line of the field', async () => {
     const dir = tempDir();
     const file = join(dir, 'settings.json');
-    writeFileSync(file, '{\n  "space": "hsv",\n  "ranges": [],\n  "quality": 420,\n  "blur": 0, "open": 0, "close": 0, "minArea": 0,\n  "motion": {"mode": "off", "algorithm": "mog2", "history": 500, "learningRate": -1, "shadows": true}\n}\n');
+    writeFileSync(
+      file,
+      '{\n  "space": "hsv",\n  "ranges": [],\n  "quality": 420,\n  "blur": 0, "open": 0, "close": 0, "minArea": 0,\n  "motion": {"mode": "off", "algorithm": "mog2", "history": 500, "learningRate": -1, "shadows": true}\n}\n',
+    );
     await expect(loadSettingsFile(file)).rejects.toThrow(/settings\.json:4: output\.quality must be at most 100$/);
   });
 

@@ -17,7 +17,13 @@ describe('migrateDataDir', () => {
     mkdirSync(join(dir, 'presets'));
     writeFileSync(join(dir, 'presets', 'ball.json'), '{}');
     const lines: string[] = [];
-    expect(await migrateDataDir(dir, 'main', createLogger(false, (l) => lines.push(l)))).toEqual(['settings.json', 'presets']);
+    expect(
+      await migrateDataDir(
+        dir,
+        'main',
+        createLogger(false, (l) => lines.push(l)),
+      ),
+    ).toEqual(['settings.json', 'presets']);
     expect(readFileSync(join(dir, 'cameras', 'main', 'settings.json'), 'utf8')).toBe('{"quality": 42}');
     expect(existsSync(join(dir, 'cameras', 'main', 'presets', 'ball.json'))).toBe(true);
     expect(existsSync(join(dir, 'settings.json'))).toBe(false);
@@ -31,7 +37,13 @@ describe('migrateDataDir', () => {
     mkdirSync(join(dir, 'cameras', 'main'), { recursive: true });
     writeFileSync(join(dir, 'cameras', 'main', 'settings.json'), 'new');
     const lines: string[] = [];
-    expect(await migrateDataDir(dir, 'main', createLogger(false, (l) => lines.push(l)))).toEqual([]);
+    expect(
+      await migrateDataDir(
+        dir,
+        'main',
+        createLogger(false, (l) => lines.push(l)),
+      ),
+    ).toEqual([]);
     expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe('old');
     expect(readFileSync(join(dir, 'cameras', 'main', 'settings.json'), 'utf8')).toBe('new');
     expect(lines.join('\n')).toMatch(/left both as they are/);

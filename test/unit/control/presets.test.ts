@@ -46,7 +46,8 @@ describe('PresetStore', () => {
   it('names that are not plain file names are refused; `..` is not stored as `...json`', async () => {
     const dir = tempDir();
     const store = new PresetStore(dir);
-    for (const bad of ['..', '.', '.hidden', 'a/b', '../x', 'trailing.', 'x'.repeat(65)]) await expect(store.save(bad, DEFAULT_SETTINGS), bad).rejects.toMatchObject({ code: 'INVALID' });
+    for (const bad of ['..', '.', '.hidden', 'a/b', '../x', 'trailing.', 'x'.repeat(65)])
+      await expect(store.save(bad, DEFAULT_SETTINGS), bad).rejects.toMatchObject({ code: 'INVALID' });
     expect(existsSync(join(dir, 'presets'))).toBe(false);
   });
 

@@ -37,7 +37,11 @@ describe('resolveTokens', () => {
     expect(await resolveTokens({ ...base, token: 'flag-token-123' }, dir, warn)).toMatchObject({ from: 'flag', token: 'flag-token-123' });
     const file = join(dir, 'secret');
     writeFileSync(file, 'file-token-123\n');
-    expect(await resolveTokens({ ...base, tokenFile: file, viewTokenFile: join(dir, 'token') }, dir, warn)).toEqual({ from: 'file', token: 'file-token-123', viewToken: 'kept-token-1234567' });
+    expect(await resolveTokens({ ...base, tokenFile: file, viewTokenFile: join(dir, 'token') }, dir, warn)).toEqual({
+      from: 'file',
+      token: 'file-token-123',
+      viewToken: 'kept-token-1234567',
+    });
     writeFileSync(file, '-starts-with-dash\n');
     await expect(resolveTokens({ ...base, tokenFile: file }, dir, warn)).rejects.toThrow(/must hold one token/);
     await expect(resolveTokens({ ...base, tokenFile: join(dir, 'missing') }, dir, warn)).rejects.toThrow(/--token-file: cannot read .*missing \(ENOENT\)/);

@@ -18,7 +18,10 @@ const req = (o: { token?: string; header?: string; cookie?: string; address?: st
 describe('Auth', () => {
   it('after many wrong tokens from an address, the right one still gets in at once, by every route', () => {
     const lines: string[] = [];
-    const auth = new Auth({ token: TOKEN, viewToken: 'view-token-1234' }, createLogger(false, (l) => lines.push(l)));
+    const auth = new Auth(
+      { token: TOKEN, viewToken: 'view-token-1234' },
+      createLogger(false, (l) => lines.push(l)),
+    );
     for (let i = 0; i < 30; i++) auth.check(req({ header: `wrong-${i}-xxxxxxxx` }));
     expect(auth.check(req({ header: TOKEN }))).toMatchObject({ ok: true, role: 'control', via: 'header' });
     expect(auth.check(req({ token: TOKEN }))).toMatchObject({ ok: true, via: 'query' });

@@ -22,6 +22,7 @@ describe('host rules', () => {
     expect(originAllowed('null', '127.0.0.1:8080', [])).toBe(false);
     expect(isJson('application/json')).toBe(true);
     expect(isJson('application/json; charset=utf-8')).toBe(true);
-    for (const t of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined, 'application/jsonx']) expect(isJson(t), String(t)).toBe(false);
+    for (const t of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined, 'application/jsonx'])
+      expect(isJson(t), String(t)).toBe(false);
   });
 });

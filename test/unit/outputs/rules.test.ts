@@ -39,7 +39,12 @@ describe('rule schema', () => {
   });
 
   it('takes back every rule it gives out (GET, the saved file), as it is', () => {
-    const given = [{ name: 'p', op: 'present', subject: { range: 'red' } }, { name: 'a', op: 'absent', hold: 2 }, { name: 'n', op: 'at_least', value: 2 }, { name: 'c', op: 'below', value: 5, hysteresis: 1 }];
+    const given = [
+      { name: 'p', op: 'present', subject: { range: 'red' } },
+      { name: 'a', op: 'absent', hold: 2 },
+      { name: 'n', op: 'at_least', value: 2 },
+      { name: 'c', op: 'below', value: 5, hysteresis: 1 },
+    ];
     const once = checkRules(given);
     expect(once.ok).toBe(true);
     const twice = checkRules(JSON.parse(JSON.stringify(once.ok && once.value)));

@@ -71,14 +71,22 @@ describe('rangeMask', () => {
     const mask = rangeMask(hsv, 'hsv', cases[0]![1]);
     expect([...mask.getData()]).toEqual([255, 255, 255, 0, 0, 0]);
     // the JS conversion the viewer uses matches OpenCV's
-    const ours = [[0, 0, 255], [40, 0, 230], [0, 60, 255]].map((p) => bgrToHsv(p as Triple));
+    const ours = [
+      [0, 0, 255],
+      [40, 0, 230],
+      [0, 60, 255],
+    ].map((p) => bgrToHsv(p as Triple));
     const theirs = [...hsv.getData()];
     ours.forEach((p, i) => p.forEach((v, c) => expect(Math.abs(v - theirs[i * 3 + c]!)).toBeLessThanOrEqual(1)));
     for (const m of [bgr, hsv, mask]) m.release();
   });
 
   it('applyMask keeps the frame where the mask is set and blacks out the rest', () => {
-    const frame = newMat([[10, 20, 30], [40, 50, 60], [70, 80, 90]]);
+    const frame = newMat([
+      [10, 20, 30],
+      [40, 50, 60],
+      [70, 80, 90],
+    ]);
     const mask = new cv.Mat(Buffer.from([255, 0, 255]), 1, 3, cv.CV_8UC1);
     const dst = new cv.Mat(1, 3, cv.CV_8UC3, [9, 9, 9]); // stale content must be cleared
     applyMask(frame, mask, dst);

@@ -34,7 +34,6 @@ describe('pick', () => {
   });
 });
 
-
 describe('pick costs', () => {
   it('a full-frame box of a 1920x1080 frame samples at most PICK_SAMPLES pixels, spread over the whole box', () => {
     const frame = new cv.Mat(1080, 1920, cv.CV_8UC3, [0, 0, 0]);

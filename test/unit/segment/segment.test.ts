@@ -24,7 +24,7 @@ describe('analysis', () => {
     fillRect(m, 100, 40, 30, 30); // 900 px, centroid (114.5, 54.5)
     fillRect(m, 180, 90, 2, 2); // 4 px
     const a = analyseMask(m, 'tape', '#00ff00');
-    expect(a).toMatchObject({ name: 'tape', color: '#00ff00', blobs: 3, coverage: Math.round((100 * 1104) / 20000 * 100) / 100 });
+    expect(a).toMatchObject({ name: 'tape', color: '#00ff00', blobs: 3, coverage: Math.round(((100 * 1104) / 20000) * 100) / 100 });
     expect(a.top).toEqual([
       { area: 900, x: 100, y: 40, w: 30, h: 30, cx: 114.5, cy: 54.5 },
       { area: 200, x: 10, y: 10, w: 20, h: 10, cx: 19.5, cy: 14.5 },
@@ -40,7 +40,7 @@ describe('analysis', () => {
     const on = analyseMask(m, 'tape', '#00ff00', true);
     const off = analyseMask(m, 'tape', '#00ff00', false);
     expect(off).toEqual({ name: 'tape', color: '#00ff00', coverage: on.coverage });
-    expect(on.coverage).toBe(Math.round((100 * 1100) / 20000 * 100) / 100);
+    expect(on.coverage).toBe(Math.round(((100 * 1100) / 20000) * 100) / 100);
     m.release();
   });
 
@@ -133,7 +133,21 @@ describe('cleanup', () => {
 
 describe('motion', () => {
   it('colour AND motion isolates the one moving red box among still red boxes', async () => {
-    const reader = openReader({ kind: 'file', path: clipPath('motion'), text: 'motion' }, { width: 320, height: 240, fps: 0, fourcc: null, rtspTransport: 'tcp', loop: true, openTimeoutMs: 5000, stallTimeoutMs: 5000, retry: { minMs: 500, maxMs: 30_000 }, controls: {} });
+    const reader = openReader(
+      { kind: 'file', path: clipPath('motion'), text: 'motion' },
+      {
+        width: 320,
+        height: 240,
+        fps: 0,
+        fourcc: null,
+        rtspTransport: 'tcp',
+        loop: true,
+        openTimeoutMs: 5000,
+        stallTimeoutMs: 5000,
+        retry: { minMs: 500, maxMs: 30_000 },
+        controls: {},
+      },
+    );
     const motion = state();
     const base = cloneSettings(DEFAULT_SETTINGS);
     const colourOnly: Settings = { ...base, open: 3, minArea: 150 };

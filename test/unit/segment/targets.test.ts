@@ -115,7 +115,12 @@ describe('targets', () => {
     for (const deg of [10, 30, 45, 60, 80, 100, 135, 170]) {
       const m = blank(200, 200, cv.CV_8UC1, 0);
       const t = (deg * Math.PI) / 180;
-      const corners = [[-40, -15], [40, -15], [40, 15], [-40, 15]].map(([x, y]) => new cv.Point2(Math.round(100 + x! * Math.cos(t) - y! * Math.sin(t)), Math.round(100 + x! * Math.sin(t) + y! * Math.cos(t))));
+      const corners = [
+        [-40, -15],
+        [40, -15],
+        [40, 15],
+        [-40, 15],
+      ].map(([x, y]) => new cv.Point2(Math.round(100 + x! * Math.cos(t) - y! * Math.sin(t)), Math.round(100 + x! * Math.sin(t) + y! * Math.cos(t))));
       m.drawFillPoly([corners], new cv.Vec3(255, 255, 255), cv.LINE_8);
       const [target] = findTargets(m, settings()).targets;
       const r = target!.rotated;

@@ -46,7 +46,13 @@ function direct(frame: Mat, t: Pick<Transform, 'flip' | 'rotate' | 'crop'>): Mat
   return m;
 }
 
-const CROPS: (Crop | null)[] = [null, { x: 0.1, y: 0.2, w: 0.5, h: 0.3 }, { x: 0, y: 0, w: 1, h: 1 }, { x: 0.55, y: 0.05, w: 0.45, h: 0.9 }, { x: 0.333, y: 0.5, w: 0.01, h: 0.01 }];
+const CROPS: (Crop | null)[] = [
+  null,
+  { x: 0.1, y: 0.2, w: 0.5, h: 0.3 },
+  { x: 0, y: 0, w: 1, h: 1 },
+  { x: 0.55, y: 0.05, w: 0.45, h: 0.9 },
+  { x: 0.333, y: 0.5, w: 0.01, h: 0.01 },
+];
 
 let frame: Mat;
 beforeAll(() => {
@@ -91,7 +97,7 @@ describe('transform', () => {
     t.release();
   });
 
-  it('analysis scaling: a narrower copy, never a wider one; masks come back at the picture\'s size', () => {
+  it("analysis scaling: a narrower copy, never a wider one; masks come back at the picture's size", () => {
     expect(analysisSize(1280, 720, 320)).toEqual({ cols: 320, rows: 180 });
     expect(analysisSize(1280, 720, null)).toEqual({ cols: 1280, rows: 720 });
     expect(analysisSize(320, 240, 640)).toEqual({ cols: 320, rows: 240 });

@@ -37,7 +37,15 @@ describe('zones', () => {
   });
 
   it('a triangle covers about half its box; polygonArea agrees', () => {
-    const tri: Zone = { name: 't', kind: 'include', points: [[0, 0], [1, 0], [0, 1]] };
+    const tri: Zone = {
+      name: 't',
+      kind: 'include',
+      points: [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+      ],
+    };
     expect(polygonArea(tri.points)).toBe(0.5);
     const m = rasteriseZone(tri, 200, 200);
     const share = m.countNonZero() / (200 * 200);
@@ -52,7 +60,13 @@ describe('zones', () => {
     const cache = new ZoneCache();
     const zones = [box('left', 'include', 0, 0, 0.5, 1), box('clock', 'exclude', 0.25, 0.25, 0.75, 0.75)];
     const a = cache.get(zones, 201, 101);
-    expect(cache.get(zones.map((z) => ({ ...z })), 201, 101)).toBe(a); // same content: same set
+    expect(
+      cache.get(
+        zones.map((z) => ({ ...z })),
+        201,
+        101,
+      ),
+    ).toBe(a); // same content: same set
     expect(a.include.map((z) => z.name)).toEqual(['left']);
     const clock = filled(201, 101, 50, 25, 101, 51);
     expectSameMask(a.exclude!, clock, 'exclude');
@@ -85,7 +99,7 @@ describe('zones', () => {
     cache.release();
   });
 
-  it('per include zone: its area, and each region\'s coverage and targets inside it', () => {
+  it("per include zone: its area, and each region's coverage and targets inside it", () => {
     const cols = 201;
     const rows = 101;
     const cache = new ZoneCache();
@@ -94,7 +108,14 @@ describe('zones', () => {
     const red = filled(cols, rows, 10, 10, 20, 20);
     red.drawRectangle(new cv.Point2(80, 50), new cv.Point2(119, 59), new cv.Vec3(255, 255, 255), -1, cv.LINE_8);
     const blue = filled(cols, rows, 150, 60, 10, 10);
-    const report = analyseZones([{ name: 'red', mask: red }, { name: 'blue', mask: blue }], set, { ...DEFAULT_TARGET_SETTINGS, max: 10 });
+    const report = analyseZones(
+      [
+        { name: 'red', mask: red },
+        { name: 'blue', mask: blue },
+      ],
+      set,
+      { ...DEFAULT_TARGET_SETTINGS, max: 10 },
+    );
     expect(report.map((z) => z.name)).toEqual(['left', 'right']);
     const [left, right] = report as [(typeof report)[0], (typeof report)[0]];
     expect(left.area).toBeCloseTo((100 * 101 * 101) / (cols * rows), 2);
@@ -117,14 +138,55 @@ describe('zones', () => {
 
   it('schema and checks: 3..32 points of fractions, names distinct and not reserved, some area', () => {
     expect(zoneSchema.safeParse(box('z', 'include', 0, 0, 1, 1)).success).toBe(true);
-    expect(zoneSchema.safeParse({ name: 'z', kind: 'include', points: [[0, 0], [1, 1]] }).success).toBe(false);
+    expect(
+      zoneSchema.safeParse({
+        name: 'z',
+        kind: 'include',
+        points: [
+          [0, 0],
+          [1, 1],
+        ],
+      }).success,
+    ).toBe(false);
     expect(zoneSchema.safeParse({ name: 'z', kind: 'include', points: Array.from({ length: 33 }, (_, i) => [i / 33, (i % 2) / 2]) }).success).toBe(false);
-    expect(zoneSchema.safeParse({ name: 'z', kind: 'include', points: [[0, 0], [1.2, 0], [0, 1]] }).success).toBe(false);
-    expect(zoneSchema.safeParse({ name: 'z', kind: 'mask', points: [[0, 0], [1, 0], [0, 1]] }).success).toBe(false);
+    expect(
+      zoneSchema.safeParse({
+        name: 'z',
+        kind: 'include',
+        points: [
+          [0, 0],
+          [1.2, 0],
+          [0, 1],
+        ],
+      }).success,
+    ).toBe(false);
+    expect(
+      zoneSchema.safeParse({
+        name: 'z',
+        kind: 'mask',
+        points: [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+        ],
+      }).success,
+    ).toBe(false);
     expect(zonesSchema.safeParse(Array.from({ length: 17 }, (_, i) => box(`z${i}`, 'include', 0, 0, 1, 1))).success).toBe(false);
     expect(zonesProblem([box('a', 'include', 0, 0, 1, 1), box('b', 'exclude', 0, 0, 0.5, 0.5)])).toBeNull();
     expect(zonesProblem([box('a', 'include', 0, 0, 1, 1), box('a', 'exclude', 0, 0, 0.5, 0.5)])).toBe('two zones are named "a"; names must differ');
-    expect(zonesProblem([{ name: 'line', kind: 'include', points: [[0, 0], [0.5, 0.5], [1, 1]] }])).toBe('zone "line" encloses no area (its points are on one line)');
+    expect(
+      zonesProblem([
+        {
+          name: 'line',
+          kind: 'include',
+          points: [
+            [0, 0],
+            [0.5, 0.5],
+            [1, 1],
+          ],
+        },
+      ]),
+    ).toBe('zone "line" encloses no area (its points are on one line)');
     expect(zonesProblem([box('all', 'include', 0, 0, 1, 1)])).toMatch(/may not be named "all"/);
   });
 });

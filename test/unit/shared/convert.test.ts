@@ -65,7 +65,9 @@ describe('convertRange', () => {
       const c0 = coverage(hsv, 'hsv');
       const c1 = coverage(bgr, 'bgr');
       const c2 = coverage(back, 'hsv');
-      console.log(`${what}: HSV ${c0.toFixed(2)}% → BGR ${c1.toFixed(2)}% → HSV ${c2.toFixed(2)}%; agreement ${agreement(hsv, 'hsv', bgr, 'bgr').toFixed(2)} / ${agreement(hsv, 'hsv', back, 'hsv').toFixed(2)}`);
+      console.log(
+        `${what}: HSV ${c0.toFixed(2)}% → BGR ${c1.toFixed(2)}% → HSV ${c2.toFixed(2)}%; agreement ${agreement(hsv, 'hsv', bgr, 'bgr').toFixed(2)} / ${agreement(hsv, 'hsv', back, 'hsv').toFixed(2)}`,
+      );
       expect(c0).toBeGreaterThan(0.5); // the shape is in the scene
       expect(c1).toBeGreaterThan(c0 * 0.8);
       expect(c1).toBeLessThan(c0 * 1.25);

@@ -41,11 +41,11 @@ describe('method schemas', () => {
     }
   });
 
-  it('the default method is today\'s colour segmentation: the default settings\' space and ranges', () => {
+  it("the default method is today's colour segmentation: the default settings' space and ranges", () => {
     expect(DEFAULT_SETTINGS.method).toEqual(DEFAULT_METHOD);
   });
 
-  it('the limits and names written here (to keep the import cycle with settings.ts harmless) equal settings.ts\'s', () => {
+  it("the limits and names written here (to keep the import cycle with settings.ts harmless) equal settings.ts's", () => {
     expect(METHOD_LIMITS.hueMax).toBe(LIMITS.hueMax);
     expect(METHOD_LIMITS.channelMax).toBe(LIMITS.channelMax);
     expect(METHOD_LIMITS.maxRanges).toBe(LIMITS.maxRanges);
@@ -55,10 +55,14 @@ describe('method schemas', () => {
     expect(COLOUR_CHANNEL_NAMES.bgr).toEqual(CHANNEL_NAMES.bgr);
   });
 
-  it('ranges.ts names ranges exactly as settings.ts does (it is to replace settings.ts\'s copies)', () => {
+  it("ranges.ts names ranges exactly as settings.ts does (it is to replace settings.ts's copies)", () => {
     expect(ranges.RANGE_COLORS).toEqual(settings.RANGE_COLORS);
     expect(ranges.RESERVED_RANGE_NAMES).toEqual(settings.RESERVED_RANGE_NAMES);
-    const input = [{ lower: [0, 0, 0], upper: [1, 1, 1] }, { name: 'range1', lower: [0, 0, 0], upper: [1, 1, 1] }, { color: '#123456', lower: [0, 0, 0], upper: [1, 1, 1] }] as settings.RangeInput[];
+    const input = [
+      { lower: [0, 0, 0], upper: [1, 1, 1] },
+      { name: 'range1', lower: [0, 0, 0], upper: [1, 1, 1] },
+      { color: '#123456', lower: [0, 0, 0], upper: [1, 1, 1] },
+    ] as settings.RangeInput[];
     expect(ranges.completeRanges(input)).toEqual(settings.completeRanges(input));
     for (const names of [['a', 'b'], ['a', 'a'], ['all'], ['x', 'motion']]) {
       const list = names.map((name) => ({ name, color: '#000000', lower: [0, 0, 0] as Triple, upper: [1, 1, 1] as Triple }));
@@ -66,15 +70,36 @@ describe('method schemas', () => {
     }
   });
 
-  it('colourRangeProblem gives rangeProblem\'s answer for HSV and BGR', () => {
+  it("colourRangeProblem gives rangeProblem's answer for HSV and BGR", () => {
     const bounds: [Triple, Triple][] = [
-      [[170, 100, 80], [10, 255, 255]],
-      [[0, 0, 0], [179, 255, 255]],
-      [[0, 0, 0], [180, 255, 255]],
-      [[10, 200, 0], [20, 100, 255]],
-      [[200, 0, 0], [100, 255, 255]],
-      [[-1, 0, 0], [10, 10, 10]],
-      [[0, 0, 0], [255, 256, 0]],
+      [
+        [170, 100, 80],
+        [10, 255, 255],
+      ],
+      [
+        [0, 0, 0],
+        [179, 255, 255],
+      ],
+      [
+        [0, 0, 0],
+        [180, 255, 255],
+      ],
+      [
+        [10, 200, 0],
+        [20, 100, 255],
+      ],
+      [
+        [200, 0, 0],
+        [100, 255, 255],
+      ],
+      [
+        [-1, 0, 0],
+        [10, 10, 10],
+      ],
+      [
+        [0, 0, 0],
+        [255, 256, 0],
+      ],
     ];
     for (const space of ['hsv', 'bgr'] as const)
       for (const [lower, upper] of bounds) {
@@ -97,7 +122,14 @@ describe('method schemas', () => {
   });
 
   it('colour ranges may leave out their name and colour, which completeMethod fills in', () => {
-    const m = parse({ kind: 'colour', space: 'lab', ranges: [{ lower: [0, 0, 0], upper: [255, 120, 255] }, { name: 'x', lower: [1, 1, 1], upper: [2, 2, 2] }] });
+    const m = parse({
+      kind: 'colour',
+      space: 'lab',
+      ranges: [
+        { lower: [0, 0, 0], upper: [255, 120, 255] },
+        { name: 'x', lower: [1, 1, 1], upper: [2, 2, 2] },
+      ],
+    });
     expect(m.success).toBe(true);
     const done = completeMethod(m.data!);
     expect(done.kind === 'colour' && done.ranges.map((r) => [r.name, r.color])).toEqual([
@@ -116,9 +148,13 @@ describe('method schemas', () => {
 });
 
 describe('methodProblem', () => {
-  const colour = (space: 'hsv' | 'bgr' | 'lab', lower: number[], upper: number[]): Method => ({ kind: 'colour', space, ranges: [{ name: 'r', lower: lower as never, upper: upper as never }] });
+  const colour = (space: 'hsv' | 'bgr' | 'lab', lower: number[], upper: number[]): Method => ({
+    kind: 'colour',
+    space,
+    ranges: [{ name: 'r', lower: lower as never, upper: upper as never }],
+  });
 
-  it('HSV hue wraps, other channels do not; the sentences are rangeProblem\'s', () => {
+  it("HSV hue wraps, other channels do not; the sentences are rangeProblem's", () => {
     expect(methodProblem(colour('hsv', [170, 0, 0], [10, 255, 255]))).toBeNull();
     const r = { name: 'r', color: '#000000', lower: [0, 200, 0] as [number, number, number], upper: [10, 100, 255] as [number, number, number] };
     expect(methodProblem(colour('hsv', r.lower, r.upper))).toBe(`ranges.0 (r): ${rangeProblem('hsv', r)}`);
@@ -134,7 +170,14 @@ describe('methodProblem', () => {
   });
 
   it('range names must differ and must not be reserved', () => {
-    const m: Method = { kind: 'colour', space: 'bgr', ranges: [{ name: 'a', lower: [0, 0, 0], upper: [1, 1, 1] }, { name: 'a', lower: [0, 0, 0], upper: [1, 1, 1] }] };
+    const m: Method = {
+      kind: 'colour',
+      space: 'bgr',
+      ranges: [
+        { name: 'a', lower: [0, 0, 0], upper: [1, 1, 1] },
+        { name: 'a', lower: [0, 0, 0], upper: [1, 1, 1] },
+      ],
+    };
     expect(methodProblem(m)).toMatch(/two ranges are named "a"/);
     expect(methodProblem({ ...m, ranges: [{ name: 'motion', lower: [0, 0, 0], upper: [1, 1, 1] }] })).toMatch(/reserved/);
   });

@@ -69,7 +69,16 @@ const BAD: [string, unknown, string, RegExp][] = [
 
 describe('protocol', () => {
   it('round-trips a frame message with binary JPEG bytes', () => {
-    const frame: FrameMessage = { type: 'frame', seq: 42, ts: Date.now() + 0.25, rev: 3, width: 640, height: 480, view: 'masked', jpeg: new Uint8Array([0xff, 0xd8, 1, 2, 0xff, 0xd9]) };
+    const frame: FrameMessage = {
+      type: 'frame',
+      seq: 42,
+      ts: Date.now() + 0.25,
+      rev: 3,
+      width: 640,
+      height: 480,
+      view: 'masked',
+      jpeg: new Uint8Array([0xff, 0xd8, 1, 2, 0xff, 0xd9]),
+    };
     const back = unpackServerMessage(pack(frame)) as FrameMessage;
     expect(back).toMatchObject({ type: 'frame', seq: 42, width: 640, height: 480, view: 'masked' });
     expect(back.ts).toBe(frame.ts);
@@ -118,14 +127,27 @@ describe('protocol', () => {
   });
 
   it('ranges without a name or colour get them; duplicate and reserved names are refused', () => {
-    const ok = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ lower: [0, 0, 0], upper: [10, 255, 255] }, { lower: [20, 0, 0], upper: [30, 255, 255] }] });
+    const ok = applySettingsPatch(DEFAULT_SETTINGS, {
+      ranges: [
+        { lower: [0, 0, 0], upper: [10, 255, 255] },
+        { lower: [20, 0, 0], upper: [30, 255, 255] },
+      ],
+    });
     expect(ok.ok && colourOf(ok.value).ranges.map((r) => [r.name, r.color])).toEqual([
       ['range1', '#ff3b30'],
       ['range2', '#34c759'],
     ]);
-    const dup = applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] }, { name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] }] });
+    const dup = applySettingsPatch(DEFAULT_SETTINGS, {
+      ranges: [
+        { name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] },
+        { name: 'obj', lower: [0, 0, 0], upper: [1, 1, 1] },
+      ],
+    });
     expect(dup).toMatchObject({ ok: false, error: { code: 'INVALID', message: expect.stringMatching(/two ranges are named "obj"/) } });
-    expect(applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ name: 'all', lower: [0, 0, 0], upper: [1, 1, 1] }] })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/reserved/) } });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { ranges: [{ name: 'all', lower: [0, 0, 0], upper: [1, 1, 1] }] })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/reserved/) },
+    });
   });
 
   it('a patch that changes only the space converts the ranges to it (the same conversion as the viewer)', () => {
@@ -174,7 +196,10 @@ describe('protocol', () => {
     };
 
     it('random bytes never throw, and every rejection has a code', () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => check(b)), { numRuns: 5000 });
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), (b) => check(b)),
+        { numRuns: 5000 },
+      );
     });
 
     it('random msgpack values never throw', () => {
@@ -216,9 +241,28 @@ describe('protocol', () => {
 
 describe('settings of every method, and of earlier versions', () => {
   it('a settings file of version 1 (space, ranges, quality at the top) loads as the colour method, unchanged', () => {
-    const v1 = { space: 'bgr', ranges: [{ name: 'tape', color: '#00ff00', lower: [0, 100, 0], upper: [80, 255, 80] }], quality: 61, blur: 3, open: 0, close: 0, minArea: 0, motion: DEFAULT_SETTINGS.motion };
+    const v1 = {
+      space: 'bgr',
+      ranges: [{ name: 'tape', color: '#00ff00', lower: [0, 100, 0], upper: [80, 255, 80] }],
+      quality: 61,
+      blur: 3,
+      open: 0,
+      close: 0,
+      minArea: 0,
+      motion: DEFAULT_SETTINGS.motion,
+    };
     const c = checkSettings(upgradeSettings(v1) as never);
-    expect(c).toMatchObject({ ok: true, value: { method: { kind: 'colour', space: 'bgr', ranges: [{ name: 'tape', lower: [0, 100, 0] }] }, output: { quality: 61 }, blur: 3, blobs: true, zones: [], transform: { flip: 'none' } } });
+    expect(c).toMatchObject({
+      ok: true,
+      value: {
+        method: { kind: 'colour', space: 'bgr', ranges: [{ name: 'tape', lower: [0, 100, 0] }] },
+        output: { quality: 61 },
+        blur: 3,
+        blobs: true,
+        zones: [],
+        transform: { flip: 'none' },
+      },
+    });
   });
 
   it('a method patch merges into the same kind, and starts another kind from its defaults', () => {
@@ -227,18 +271,58 @@ describe('settings of every method, and of earlier versions', () => {
     if (!t.ok) return;
     const t2 = applySettingsPatch(t.value, { method: { kind: 'threshold', adaptive: { blockSize: 15 } } });
     expect(t2).toMatchObject({ ok: true, value: { method: { kind: 'threshold', value: 90, adaptive: { blockSize: 15, method: 'gaussian' } } } });
-    expect(applySettingsPatch(t.value, { method: { kind: 'threshold', adaptive: { blockSize: 16 } } })).toMatchObject({ ok: false, error: { message: 'adaptive block size must be odd, got 16 px' } });
-    expect(applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'edges', low: 200, high: 100 } })).toMatchObject({ ok: false, error: { code: 'INVALID', message: /low edge level/ } });
-    expect(applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'clusters', k: 3, foreground: [3] } })).toMatchObject({ ok: false, error: { message: /cluster 3 does not exist/ } });
+    expect(applySettingsPatch(t.value, { method: { kind: 'threshold', adaptive: { blockSize: 16 } } })).toMatchObject({
+      ok: false,
+      error: { message: 'adaptive block size must be odd, got 16 px' },
+    });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'edges', low: 200, high: 100 } })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID', message: /low edge level/ },
+    });
+    expect(applySettingsPatch(DEFAULT_SETTINGS, { method: { kind: 'clusters', k: 3, foreground: [3] } })).toMatchObject({
+      ok: false,
+      error: { message: /cluster 3 does not exist/ },
+    });
     // the names of version 1 still change the colour method
     const back = applySettingsPatch(t.value, { ranges: [{ lower: [0, 0, 0], upper: [10, 255, 255] }] });
     expect(back).toMatchObject({ ok: true, value: { method: { kind: 'colour', space: 'hsv', ranges: [{ name: 'range1' }] } } });
   });
 
   it('targets, zones and transform are merged, replaced and checked', () => {
-    const z = applySettingsPatch(DEFAULT_SETTINGS, { zones: [{ name: 'door', kind: 'include', points: [[0, 0], [0.5, 0], [0.5, 0.5]] }], targets: { max: 2, filters: { minArea: 50 } }, transform: { flip: 'h' } });
-    expect(z).toMatchObject({ ok: true, value: { zones: [{ name: 'door' }], targets: { max: 2, sort: 'largest', filters: { minArea: 50, maxPercent: 100 } }, transform: { flip: 'h', rotate: 0 } } });
-    expect(applySettingsPatch(DEFAULT_SETTINGS, { zones: [{ name: 'flat', kind: 'include', points: [[0, 0], [0.5, 0.5], [1, 1]] }] })).toMatchObject({ ok: false, error: { message: /encloses no area/ } });
+    const z = applySettingsPatch(DEFAULT_SETTINGS, {
+      zones: [
+        {
+          name: 'door',
+          kind: 'include',
+          points: [
+            [0, 0],
+            [0.5, 0],
+            [0.5, 0.5],
+          ],
+        },
+      ],
+      targets: { max: 2, filters: { minArea: 50 } },
+      transform: { flip: 'h' },
+    });
+    expect(z).toMatchObject({
+      ok: true,
+      value: { zones: [{ name: 'door' }], targets: { max: 2, sort: 'largest', filters: { minArea: 50, maxPercent: 100 } }, transform: { flip: 'h', rotate: 0 } },
+    });
+    expect(
+      applySettingsPatch(DEFAULT_SETTINGS, {
+        zones: [
+          {
+            name: 'flat',
+            kind: 'include',
+            points: [
+              [0, 0],
+              [0.5, 0.5],
+              [1, 1],
+            ],
+          },
+        ],
+      }),
+    ).toMatchObject({ ok: false, error: { message: /encloses no area/ } });
     expect(applySettingsPatch(DEFAULT_SETTINGS, { transform: { crop: { x: 0.5, y: 0, w: 0.8, h: 1 } } })).toMatchObject({ ok: false, error: { message: /inside the picture/ } });
     expect(applySettingsPatch(DEFAULT_SETTINGS, { targets: { filters: { minArea: 100, maxArea: 10 } } })).toMatchObject({ ok: false, error: { message: /minimum target area/ } });
   });

@@ -18,8 +18,19 @@ describe('settings', () => {
   });
 
   it('hsvBox takes the shortest hue arc', () => {
-    expect(hsvBox([[175, 10, 10], [3, 20, 20], [178, 30, 30]])).toEqual({ lower: [175, 10, 10], upper: [3, 30, 30] });
-    expect(hsvBox([[40, 0, 0], [60, 0, 0]])).toEqual({ lower: [40, 0, 0], upper: [60, 0, 0] });
+    expect(
+      hsvBox([
+        [175, 10, 10],
+        [3, 20, 20],
+        [178, 30, 30],
+      ]),
+    ).toEqual({ lower: [175, 10, 10], upper: [3, 30, 30] });
+    expect(
+      hsvBox([
+        [40, 0, 0],
+        [60, 0, 0],
+      ]),
+    ).toEqual({ lower: [40, 0, 0], upper: [60, 0, 0] });
   });
 
   it('widenRange clamps S/V/BGR and wraps hue', () => {
@@ -29,7 +40,11 @@ describe('settings', () => {
   });
 
   it('completeRanges names ranges by position (skipping names in use) and colours them from the palette', () => {
-    const done = completeRanges([{ lower: [0, 0, 0], upper: [1, 1, 1] }, { name: 'range1', lower: [0, 0, 0], upper: [1, 1, 1] }, { color: '#123456', lower: [0, 0, 0], upper: [1, 1, 1] }]);
+    const done = completeRanges([
+      { lower: [0, 0, 0], upper: [1, 1, 1] },
+      { name: 'range1', lower: [0, 0, 0], upper: [1, 1, 1] },
+      { color: '#123456', lower: [0, 0, 0], upper: [1, 1, 1] },
+    ]);
     expect(done.map((x) => x.name)).toEqual(['range2', 'range1', 'range3']);
     expect(done.map((x) => x.color)).toEqual([RANGE_COLORS[0], RANGE_COLORS[1], '#123456']);
   });

@@ -10,7 +10,15 @@ import { Hub, type Consumer, type Delivery, type PublishedFrame } from '../../..
 /** a consumer that answers with a fixed Delivery and keeps what it was offered */
 function consumer(watching: View | null, answer: Delivery): Consumer & { got: PublishedFrame[] } {
   const got: PublishedFrame[] = [];
-  return { kind: 'ws', watching, got, deliver: (f) => (got.push(f), answer) };
+  return {
+    kind: 'ws',
+    watching,
+    got,
+    deliver: (f) => {
+      got.push(f);
+      return answer;
+    },
+  };
 }
 
 function frame(seq: number, views: View[]): EncodedFrame {

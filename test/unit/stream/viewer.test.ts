@@ -69,7 +69,15 @@ async function pair(o: { autoPong?: boolean; pickMs?: number } = {}): Promise<{ 
   return { viewer, client, got, send: (m) => client.send(pack(m)) };
 }
 
-const frame = (seq: number, bytes = 100): PublishedFrame => ({ view: 'masked', seq, ts: Date.now(), rev: 1, placeholder: false, jpeg: new Uint8Array(bytes), packed: pack({ type: 'frame', seq, ts: Date.now(), rev: 1, width: 1, height: 1, view: 'masked', jpeg: new Uint8Array(bytes) }) });
+const frame = (seq: number, bytes = 100): PublishedFrame => ({
+  view: 'masked',
+  seq,
+  ts: Date.now(),
+  rev: 1,
+  placeholder: false,
+  jpeg: new Uint8Array(bytes),
+  packed: pack({ type: 'frame', seq, ts: Date.now(), rev: 1, width: 1, height: 1, view: 'masked', jpeg: new Uint8Array(bytes) }),
+});
 const settle = (ms = 100) => new Promise((r) => setTimeout(r, ms));
 
 describe('WsViewer', () => {

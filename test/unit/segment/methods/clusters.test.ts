@@ -82,7 +82,7 @@ describe('clusters method', () => {
     });
   }
 
-  it('keeps each colour\'s index over 5 frames, also as the picture shifts', () => {
+  it("keeps each colour's index over 5 frames, also as the picture shifts", () => {
     const seg = new ClustersSegmenter(method({ k: 4, space: 'lab', width: 96, attempts: 1, iterations: 10, foreground: [0] }));
     let first: number[] | null = null;
     for (const shift of [0, 3, 7, 12, 18]) {
@@ -99,7 +99,7 @@ describe('clusters method', () => {
     seg.release();
   });
 
-  it('keeps the indices when the colours\' places change (the same colour, wherever it is)', () => {
+  it("keeps the indices when the colours' places change (the same colour, wherever it is)", () => {
     const seg = new ClustersSegmenter(method({ k: 3, space: 'bgr', width: 64, foreground: [] }));
     const three = COLOURS.slice(0, 3);
     const a = stripes(320, 180, three, [0, 100, 200, 320]);
@@ -158,8 +158,27 @@ describe('clusters method', () => {
     ];
     expect(matchCentres(prev, next)).toEqual([3, 2, 0, 1]);
     // greedy would give the first new centre its nearest old one; the optimum may not
-    expect(matchCentres([[0, 0, 0], [10, 0, 0]], [[6, 0, 0], [20, 0, 0]])).toEqual([0, 1]);
+    expect(
+      matchCentres(
+        [
+          [0, 0, 0],
+          [10, 0, 0],
+        ],
+        [
+          [6, 0, 0],
+          [20, 0, 0],
+        ],
+      ),
+    ).toEqual([0, 1]);
     expect(orderByLightness(next, 'bgr')).toEqual([2, 3, 0, 1]);
-    expect(orderByLightness([[90, 0, 0], [10, 255, 255]], 'lab')).toEqual([1, 0]);
+    expect(
+      orderByLightness(
+        [
+          [90, 0, 0],
+          [10, 255, 255],
+        ],
+        'lab',
+      ),
+    ).toEqual([1, 0]);
   });
 });

@@ -37,7 +37,10 @@ beforeAll(() => {
 afterAll(() => releaseAll(...frames));
 
 describe('colour method', () => {
-  for (const [space, ranges] of [['hsv', HSV], ['bgr', BGR]] as const) {
+  for (const [space, ranges] of [
+    ['hsv', HSV],
+    ['bgr', BGR],
+  ] as const) {
     it(`${space}: each region is exactly rangeMask's mask, and the mask is their OR`, () => {
       const seg = createSegmenter({ kind: 'colour', space, ranges }, deps);
       expect(seg.kind).toBe('colour');
@@ -57,7 +60,7 @@ describe('colour method', () => {
     });
   }
 
-  it('with today\'s default settings the mask is segmentFrame\'s mask', () => {
+  it("with today's default settings the mask is segmentFrame's mask", () => {
     const seg = new ColourSegmenter(DEFAULT_SETTINGS.method as ColourMethod);
     const settings = { ...cloneSettings(DEFAULT_SETTINGS), blobs: false };
     for (const frame of frames) {

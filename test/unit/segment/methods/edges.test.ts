@@ -56,7 +56,13 @@ describe('edges method', () => {
     const gray = frame.cvtColor(cv.COLOR_BGR2GRAY);
     const edges = gray.canny(50, 150, 3, false);
     const want = blank(100, 200, cv.CV_8UC1, 0);
-    want.drawContours(edges.findContours(cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE).map((c) => c.getPoints()), -1, new cv.Vec3(255, 255, 255), -1, cv.LINE_8);
+    want.drawContours(
+      edges.findContours(cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE).map((c) => c.getPoints()),
+      -1,
+      new cv.Vec3(255, 255, 255),
+      -1,
+      cv.LINE_8,
+    );
     expectSameMask(r.mask, want);
     // the box's inside is filled, not just its outline
     expect(r.mask.at(40, 50)).toBe(255);

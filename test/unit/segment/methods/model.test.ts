@@ -125,7 +125,7 @@ describe('model method', () => {
     seg.release();
   });
 
-  it('the mask is the pixels where red > green, at the model\'s own size (no resize)', async () => {
+  it("the mask is the pixels where red > green, at the model's own size (no resize)", async () => {
     const frame = gridFrame();
     const seg = new ModelSegmenter(method(), { modelsDir: models.dir, log });
     const r = await settled(seg, frame);
@@ -138,7 +138,7 @@ describe('model method', () => {
     seg.release();
   });
 
-  it('a bigger frame: blobFromImage\'s resize in, nearest-neighbour labels out', async () => {
+  it("a bigger frame: blobFromImage's resize in, nearest-neighbour labels out", async () => {
     const frame = syntheticFrame(320, 240, 5);
     const seg = new ModelSegmenter(method(), { modelsDir: models.dir, log });
     const r = await settled(seg, frame);
@@ -258,7 +258,7 @@ describe('model method', () => {
     frame.release();
   });
 
-  it('a slow model does not hold up apply: frames go on while it infers, and OpenCV\'s thread count waits', async () => {
+  it("a slow model does not hold up apply: frames go on while it infers, and OpenCV's thread count waits", async () => {
     const frame = syntheticFrame(640, 360, 4);
     // one inference only (the cap allows the next in 10 s): the frames in between reuse its mask
     const seg = new ModelSegmenter(method({ file: 'slow.onnx', input: { width: 256, height: 256 }, maxFps: 0.1 }), { modelsDir: models.dir, log });

@@ -13,7 +13,19 @@ import { clipFrames, expectSameMask, releaseAll, syntheticFrame } from '../../..
 /** the channel the plain way: convert, split, take one */
 function channelOf(frame: Mat, c: Channel): Mat {
   if (c === 'gray') return frame.cvtColor(cv.COLOR_BGR2GRAY);
-  const [code, i] = ({ h: [cv.COLOR_BGR2HSV, 0], s: [cv.COLOR_BGR2HSV, 1], v: [cv.COLOR_BGR2HSV, 2], l: [cv.COLOR_BGR2Lab, 0], a: [cv.COLOR_BGR2Lab, 1], b: [cv.COLOR_BGR2Lab, 2], blue: [-1, 0], green: [-1, 1], red: [-1, 2] } as const)[c];
+  const [code, i] = (
+    {
+      h: [cv.COLOR_BGR2HSV, 0],
+      s: [cv.COLOR_BGR2HSV, 1],
+      v: [cv.COLOR_BGR2HSV, 2],
+      l: [cv.COLOR_BGR2Lab, 0],
+      a: [cv.COLOR_BGR2Lab, 1],
+      b: [cv.COLOR_BGR2Lab, 2],
+      blue: [-1, 0],
+      green: [-1, 1],
+      red: [-1, 2],
+    } as const
+  )[c];
   const conv = code === -1 ? frame : frame.cvtColor(code);
   const planes = cv.split(conv);
   if (conv !== frame) conv.release();
@@ -108,8 +120,16 @@ describe('threshold method', () => {
 
   it('adaptive: cv.adaptiveThreshold with the method, block size and constant', () => {
     for (const frame of frames.slice(0, 3))
-      for (const [am, code] of [['mean', cv.ADAPTIVE_THRESH_MEAN_C], ['gaussian', cv.ADAPTIVE_THRESH_GAUSSIAN_C]] as const)
-        for (const [blockSize, c, invert] of [[3, 0, false], [11, 2, false], [31, -5, true], [255, 10, false]] as const) {
+      for (const [am, code] of [
+        ['mean', cv.ADAPTIVE_THRESH_MEAN_C],
+        ['gaussian', cv.ADAPTIVE_THRESH_GAUSSIAN_C],
+      ] as const)
+        for (const [blockSize, c, invert] of [
+          [3, 0, false],
+          [11, 2, false],
+          [31, -5, true],
+          [255, 10, false],
+        ] as const) {
           const seg = new ThresholdSegmenter(method({ mode: 'adaptive', channel: 'v', adaptive: { method: am, blockSize, c }, invert }));
           const r = seg.apply(frame);
           const ch = channelOf(frame, 'v');
