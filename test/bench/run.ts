@@ -14,6 +14,8 @@ import { cpuMs, memory, minorFaults, rssMb } from '../helpers/proc.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 import type { DirectResult } from './direct.js';
 import { r1, r2 } from './figures.js';
+import { formatMethodsBench, runMethodsBench, type MethodsBench } from './methods.js';
+import { outputsBench, outputsFigures, type OutputsResult } from './outputs.js';
 import { publishBench, publishFigures, type PublishResult } from './publish.js';
 import { connect, latency, reset, type BenchViewer } from './viewers.js';
 
@@ -427,6 +429,10 @@ async function main(): Promise<void> {
   results.cameras3 = await cameras3(clip720);
   process.stderr.write('bench publishing H.264 at 1280x720, 30 fps…\n');
   results.publish1280x720 = await publishBench(QUICK);
+  process.stderr.write('bench segmentation methods at 1280x720…\n');
+  results.methods1280x720 = runMethodsBench(clip720, QUICK ? { frames: 20, rounds: 1, modelSeconds: 2 } : {});
+  process.stderr.write('bench rule changes to MQTT and webhooks…\n');
+  results.outputs = await outputsBench(QUICK ? 8 : 20);
   if (!QUICK) {
     process.stderr.write('bench demo 640x480…\n');
     const u = await unpaced('demo', ['--width', '640', '--height', '480']);
@@ -522,6 +528,8 @@ async function main(): Promise<void> {
       )}, direct loops ${c3.direct.rssMb.map((m) => Object.values(m).join('/')).join(' · ')}; latency p50/p95/p99 ${lat}; SIGKILL of camera a → its next frame ${c3.kill.recoveryMs} ms, the others meanwhile at ${c3.kill.fpsMeanwhile.b} / ${c3.kill.fpsMeanwhile.c} fps (${c3.kill.fpsBefore.b} / ${c3.kill.fpsBefore.c} before: ${Math.round(c3.kill.keptShare * 100)}%)`,
   );
   console.log(publishFigures(results.publish1280x720 as PublishResult));
+  console.log(formatMethodsBench(results.methods1280x720 as MethodsBench));
+  for (const line of outputsFigures(results.outputs as OutputsResult)) console.log(line);
   if (results.chromium) console.log(`viewer in Chromium (demo, 30 fps): ${JSON.stringify(results.chromium)}`);
   if (results.soak) console.log(`soak: ${JSON.stringify(results.soak)}`);
   const out = join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
