@@ -10,6 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/helpers/global-setup.ts'],
-    reporters: ['default'],
+    // the watchdog ends a run whose worker is blocked outside JavaScript (see the file)
+    reporters: ['default', './test/helpers/watchdog-reporter.ts'],
   },
 });

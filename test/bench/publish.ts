@@ -1,6 +1,9 @@
 /**
  * The bench's publishing figures: a camera publishing H.264 at 1280x720, 30 fps, to the
- * RECORD-mode RTSP server (GStreamer), against a direct loop doing the same work.
+ * RECORD-mode RTSP server (GStreamer), against a direct loop doing the same work, and that loop
+ * with OpenCV's VideoWriter (a GStreamer pipeline, x264 in the loop's process) instead: the
+ * design the Publisher's ffmpeg child was chosen over. Each loop is a child with a deadline: a
+ * VideoWriter blocked in GStreamer (its open and release wait on the server) is killed.
  *
  * CPU per frame: the camera process and its ffmpeg child (from /proc), with nobody watching,
  * against a direct loop in a fresh process (read at 30 fps on libuv's pool, HSV, inRange, the
@@ -16,7 +19,7 @@
  * frame turned and its `ts` (only a transition right after a frame it also got, seq + 1,
  * counts); that viewer's JPEG is made before the publisher's copy, so it is in the delay.
  *
- * `node publish.js direct FILE SECONDS URL` and `node publish.js watch WS_URL SECONDS` are the
+ * `node publish.js direct FILE SECONDS URL [publisher|videowriter]` and `node publish.js watch WS_URL SECONDS` are the
  * two children; run.ts calls publishBench.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -74,34 +77,108 @@ async function receivedFps(file: string): Promise<number> {
 function spawnJson<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(HERE, 'publish.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    // a child blocked in a native call (GStreamer waiting on its server) is killed, not waited for
+    const deadline = setTimeout(() => child.kill('SIGKILL'), CHILD_DEADLINE_MS);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as T) : reject(new Error(`publish.js ${args[0]} exited ${code}: ${out}`))));
+    child.on('exit', (code, signal) => {
+      clearTimeout(deadline);
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      else
+        reject(
+          new Error(
+            signal === 'SIGKILL' ? `publish.js ${args[0]} did not finish within ${CHILD_DEADLINE_MS / 1000} s and was killed` : `publish.js ${args[0]} exited ${code}: ${out}`,
+          ),
+        );
+    });
   });
 }
+
+/** CHILD_DEADLINE_MS bounds each child of this file, ms */
+const CHILD_DEADLINE_MS = 90_000;
 
 /** DirectPublish is the direct loop's measurement. */
 interface DirectPublish {
   fps: number;
   loopCpuMsPerFrame: number;
   ffmpegCpuMsPerFrame: number;
+  /** ms one write takes on the loop's thread */
+  writeMs: { mean: number; max: number };
   turns: Turn[];
+}
+
+/** Writer is what the direct loop publishes with: segcam's Publisher, or OpenCV's VideoWriter with a GStreamer pipeline. */
+type Writer = 'publisher' | 'videowriter';
+
+/** Sink is the direct loop's view of either writer. */
+interface Sink {
+  write(m: import('../../server/cv.js').Mat): void;
+  /** publishing: a session is up (the VideoWriter cannot tell: opened is all it says) */
+  ready(): boolean;
+  /** the encoder's own process (ffmpeg), or null when it encodes in this one */
+  pid(): number | null;
+  written(): number;
+  writeMs: number[];
+  close(): Promise<void>;
+}
+
+async function sink(writer: Writer, url: string, size: { width: number; height: number }): Promise<Sink> {
+  const { cv } = await import('../../server/cv.js');
+  const writeMs: number[] = [];
+  if (writer === 'videowriter') {
+    // x264 inside this process, on rtspclientsink's own threads; the same low-latency settings
+    const vw = new cv.VideoWriter(
+      `appsrc ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264parse ! rtspclientsink location=${url} protocols=tcp`,
+      0,
+      30,
+      new cv.Size(size.width, size.height),
+      true,
+    );
+    let n = 0;
+    return {
+      write(m) {
+        const t = performance.now();
+        vw.write(m);
+        writeMs.push(performance.now() - t);
+        n++;
+      },
+      ready: () => n > 0,
+      pid: () => null,
+      written: () => n,
+      writeMs,
+      close: async () => vw.release(),
+    };
+  }
+  const { Publisher } = await import('../../server/camera/publish.js');
+  const publisher = new Publisher({ url, fps: 30, log: (level, m) => level !== 'info' && process.stderr.write(`direct: ${m}\n`) });
+  return {
+    write(m) {
+      const t = performance.now();
+      publisher.write(m);
+      writeMs.push(performance.now() - t);
+    },
+    ready: () => publisher.stats().state === 'publishing',
+    pid: () => publisher.stats().pid,
+    written: () => publisher.stats().written,
+    writeMs,
+    close: () => publisher.close(),
+  };
 }
 
 /**
  * direct (in a fresh process, with a camera's environment): read at 30 fps, segment as the
- * server does with one range and no blobs, publish; CPU measured over `seconds` once publishing.
+ * server does with one range and no blobs, publish with `writer`; CPU measured over `seconds`
+ * once publishing.
  */
-async function direct(file: string, seconds: number, url: string): Promise<DirectPublish> {
+async function direct(file: string, seconds: number, url: string, writer: Writer): Promise<DirectPublish> {
   const { cv, blank } = await import('../../server/cv.js');
-  const { Publisher } = await import('../../server/camera/publish.js');
   const cap = new cv.VideoCapture(file, cv.CAP_FFMPEG);
-  const publisher = new Publisher({ url, fps: 30, log: (level, m) => level !== 'info' && process.stderr.write(`direct: ${m}\n`) });
+  const publisher = await sink(writer, url, { width: cap.get(cv.CAP_PROP_FRAME_WIDTH), height: cap.get(cv.CAP_PROP_FRAME_HEIGHT) });
   const [lo, hi] = [new cv.Vec3(...RANGE.lower), new cv.Vec3(...RANGE.upper)];
   let dst: ReturnType<typeof blank> | null = null;
   const turns: Turn[] = [];
   let last: boolean | null = null;
-  let window: { cpu: number; ffmpeg: number; pid: number; frames: number; at: number } | null = null;
+  let window: { cpu: number; ffmpeg: number; pid: number; frames: number; at: number; writes: number } | null = null;
   let publishingSince = 0;
   let result: Omit<DirectPublish, 'turns'> | null = null;
   const start = performance.now();
@@ -126,16 +203,18 @@ async function direct(file: string, seconds: number, url: string): Promise<Direc
     mask.countNonZero(); // the coverage the server works out
     publisher.write(dst);
     for (const m of [frame, hsv, mask]) m.release();
-    const st = publisher.stats();
-    if (st.state === 'publishing' && !publishingSince) publishingSince = performance.now();
-    if (!window && publishingSince && performance.now() - publishingSince > 1000 && st.pid) {
-      window = { cpu: cpuMs(process.pid), ffmpeg: cpuMs(st.pid), pid: st.pid, frames: st.written, at: performance.now() };
+    if (publisher.ready() && !publishingSince) publishingSince = performance.now();
+    const pid = publisher.pid();
+    if (!window && publishingSince && performance.now() - publishingSince > 1000 && (pid || writer === 'videowriter')) {
+      window = { cpu: cpuMs(process.pid), ffmpeg: pid ? cpuMs(pid) : 0, pid: pid ?? 0, frames: publisher.written(), at: performance.now(), writes: publisher.writeMs.length };
     } else if (window && performance.now() - window.at >= seconds * 1000) {
-      const frames = st.written - window.frames;
+      const frames = publisher.written() - window.frames;
+      const ms = publisher.writeMs.slice(window.writes);
       result = {
         fps: r1(frames / ((performance.now() - window.at) / 1000)),
         loopCpuMsPerFrame: r2((cpuMs(process.pid) - window.cpu) / frames),
-        ffmpegCpuMsPerFrame: r2((cpuMs(window.pid) - window.ffmpeg) / frames),
+        ffmpegCpuMsPerFrame: window.pid ? r2((cpuMs(window.pid) - window.ffmpeg) / frames) : 0,
+        writeMs: { mean: r2(ms.reduce((a, x) => a + x, 0) / ms.length), max: r1(Math.max(...ms)) },
       };
     }
   }
@@ -236,15 +315,21 @@ export async function publishBench(quick: boolean) {
       await s.stop();
     }
     // the direct loop: the same read, segmentation and Publisher, no server
-    const from = rtsp.lumas.length;
-    const d = await spawnJson<DirectPublish>(['direct', file, String(seconds), rtsp.url], tunedEnv(process.env));
-    const loop = {
-      fps: d.fps,
-      receivedFps: await receivedFps(rtsp.sessionsOfRun().at(-1)!.file),
-      cpuMsPerFrame: { loop: d.loopCpuMsPerFrame, ffmpeg: d.ffmpegCpuMsPerFrame, total: r2(d.loopCpuMsPerFrame + d.ffmpegCpuMsPerFrame) },
-      delayMs: summary(delays(d.turns, rtsp.lumas.slice(from))),
+    const directLoop = async (writer: Writer) => {
+      const from = rtsp.lumas.length;
+      const d = await spawnJson<DirectPublish>(['direct', file, String(seconds), rtsp.url, writer], tunedEnv(process.env));
+      return {
+        fps: d.fps,
+        receivedFps: await receivedFps(rtsp.sessionsOfRun().at(-1)!.file),
+        cpuMsPerFrame: { loop: d.loopCpuMsPerFrame, ffmpeg: d.ffmpegCpuMsPerFrame, total: r2(d.loopCpuMsPerFrame + d.ffmpegCpuMsPerFrame) },
+        writeMs: d.writeMs,
+        delayMs: summary(delays(d.turns, rtsp.lumas.slice(from))),
+      };
     };
-    return { server, direct: loop, cpuRatio: r2(server.cpuMsPerFrame.total / loop.cpuMsPerFrame.total) };
+    const loop = await directLoop('publisher');
+    // the road not taken: OpenCV's VideoWriter with a GStreamer pipeline, x264 in the loop's process
+    const videoWriter = await directLoop('videowriter').catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+    return { server, direct: loop, videoWriter, cpuRatio: r2(server.cpuMsPerFrame.total / loop.cpuMsPerFrame.total) };
   } finally {
     await rtsp.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -255,17 +340,22 @@ export async function publishBench(quick: boolean) {
 export function publishFigures(p: PublishResult): string {
   const s = p.server;
   const d = p.direct;
+  const v = p.videoWriter;
   return (
     `publishing 1280x720 H.264 at 30 fps to an RTSP server (masked view passing every pixel, nobody watching): CPU ms/frame camera process ${s.cpuMsPerFrame.camera} + its ffmpeg ${s.cpuMsPerFrame.ffmpeg} = ${s.cpuMsPerFrame.total} @ ${s.fps} fps, ${s.receivedFps} received (front ${s.cpuMsPerFrame.front}), ` +
     `direct loop ${d.cpuMsPerFrame.loop} + ffmpeg ${d.cpuMsPerFrame.ffmpeg} = ${d.cpuMsPerFrame.total} @ ${d.fps} fps, ${d.receivedFps} received (${p.cpuRatio}x); ` +
-    `capture → decoded at the RTSP server p50/max: camera ${s.delayMs.p50}/${s.delayMs.max} ms (${s.delayMs.n} changes, one viewer watching), direct loop ${d.delayMs.p50}/${d.delayMs.max} ms (${d.delayMs.n})`
+    `capture → decoded at the RTSP server p50/max: camera ${s.delayMs.p50}/${s.delayMs.max} ms (${s.delayMs.n} changes, one viewer watching), direct loop ${d.delayMs.p50}/${d.delayMs.max} ms (${d.delayMs.n}); ` +
+    `one write on the loop's thread mean/max: Publisher ${d.writeMs.mean}/${d.writeMs.max} ms, ` +
+    ('error' in v
+      ? `VideoWriter(GStreamer) failed: ${v.error}`
+      : `VideoWriter(GStreamer) ${v.writeMs.mean}/${v.writeMs.max} ms, its loop ${v.cpuMsPerFrame.loop} ms CPU/frame with x264 inside @ ${v.fps} fps, delay p50/max ${v.delayMs.p50}/${v.delayMs.max} ms`)
   );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [what, a, b, c] = process.argv.slice(2);
   const runs: Record<string, () => Promise<unknown>> = {
-    direct: () => direct(a!, Number(b), c!),
+    direct: () => direct(a!, Number(b), c!, (process.argv[6] ?? 'publisher') as Writer),
     watch: () => watch(a!, Number(b)),
     bench: async () => {
       const p = await publishBench(a === '--quick');
@@ -274,7 +364,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     },
   };
   if (!what || !runs[what]) {
-    process.stderr.write('usage: node publish.js direct FILE SECONDS URL | watch WS_URL SECONDS | bench [--quick]\n');
+    process.stderr.write('usage: node publish.js direct FILE SECONDS URL [publisher|videowriter] | watch WS_URL SECONDS | bench [--quick]\n');
     process.exit(2);
   }
   runs[what]!().then(

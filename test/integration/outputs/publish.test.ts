@@ -2,8 +2,9 @@
  * Publishing to a real RECORD-mode RTSP server (GStreamer): the stream reads back with ffprobe
  * as H.264 of the right size with a keyframe at least every second; a change of picture
  * arrives within a bounded delay; publishing resumes after the server is restarted; a server
- * that accepts and never answers is given up on and retried; the cost of one write on the
- * frame loop's thread, against OpenCV's VideoWriter with the GStreamer pipeline.
+ * that accepts and never answers is given up on and retried; one write costs the frame loop's
+ * thread little at 1280x720. Nothing here calls into GStreamer on this thread: a native call
+ * blocked on a server cannot be timed out by the test runner.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -14,7 +15,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Publisher, type PublisherOptions } from '../../../server/camera/publish.js';
 import { blank, cv, type Mat } from '../../../server/cv.js';
 import { silentServer } from '../../helpers/hostile.js';
-import { cpuMs } from '../../helpers/proc.js';
 import { ROOT } from '../../helpers/root.js';
 import { RtspRecordServer } from '../../helpers/rtsp-record.js';
 import { freePort } from '../../helpers/rtsp.js';
@@ -238,7 +238,9 @@ describe('publisher', () => {
     expect(await probe(b!.file)).toMatchObject({ width: 320, height: 240 });
   });
 
-  it('1280x720: the cost of a write on the frame loop, and the CPU of this process, against VideoWriter with the GStreamer pipeline; the delay at that size', async () => {
+  it('1280x720: a write costs the frame loop little, and a change of picture arrives quickly', async () => {
+    // (OpenCV's VideoWriter with a GStreamer pipeline, the alternative, is compared in the
+    // bench, in a child with a deadline: its open and release block this thread on the server)
     const s = await server();
     const [b, w] = [black(1280, 720), white(1280, 720)];
     cleanups.push(() => {
@@ -246,63 +248,19 @@ describe('publisher', () => {
       w.release();
     });
     const bright = { on: false };
-    const pick = (): Mat => (bright.on ? w : b);
-    const cpu = (): number => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
-    /** perFrame feeds `ms` of frames to `write` and returns this process's CPU ms per frame */
-    const perFrame = async (write: (m: Mat) => void, ms: number): Promise<number> => {
-      const c0 = cpu();
-      const f = new Feeder(write, pick);
-      await new Promise((r) => setTimeout(r, ms));
-      f.stop();
-      return (cpu() - c0) / f.n;
-    };
-    const baseline = await perFrame(() => undefined, 2000);
-    // OpenCV's VideoWriter → rtspclientsink (x264 runs inside this process)
-    const vw = new cv.VideoWriter(
-      `appsrc ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264parse ! rtspclientsink location=${s.url} protocols=tcp`,
-      0,
-      30,
-      new cv.Size(1280, 720),
-      true,
-    );
-    const vwCosts: number[] = [];
-    const vwWrite = (m: Mat): void => {
-      const t = performance.now();
-      vw.write(m);
-      vwCosts.push(performance.now() - t);
-    };
-    const f1 = new Feeder(vwWrite, pick);
-    await until(() => s.sessionsOfRun().length === 1, 10_000, 'the VideoWriter session');
-    const vwDelays = await delays(s, bright, 3);
-    f1.stop();
-    const vwCpu = await perFrame(vwWrite, 3000);
-    vw.release();
-    // the Publisher (x264 in the ffmpeg child)
     const p = publisher({ url: s.url });
-    bright.on = false;
-    const f2 = new Feeder((m) => p.write(m), pick);
+    new Feeder(
+      (m) => p.write(m),
+      () => (bright.on ? w : b),
+    );
     await until(() => p.stats().state === 'publishing', 10_000, 'publishing');
     const pDelays = await delays(s, bright, 3);
-    f2.stop();
-    const pid = p.stats().pid!;
-    const child0 = cpuMs(pid);
-    const before = p.stats();
-    const pCpu = await perFrame((m) => p.write(m), 3000);
     const st = p.stats();
-    const childPerFrame = (cpuMs(pid) - child0) / (st.written - before.written);
     await p.close();
-    const got = await probe(s.sessionsOfRun()[1]!.file);
+    const got = await probe(s.sessionsOfRun()[0]!.file);
     expect(got).toMatchObject({ codec: 'h264', width: 1280, height: 720 });
-    const sorted = [...vwCosts].sort((x, y) => x - y);
-    const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
     console.log(
-      `1280x720, 30 fps. One write on the calling thread: VideoWriter(GStreamer) mean ${mean(vwCosts).toFixed(2)} ms, median ${sorted[sorted.length >> 1]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)} over ${vwCosts.length}; ` +
-        `Publisher(ffmpeg) mean ${st.writeMs.mean.toFixed(2)} ms, max ${st.writeMs.max.toFixed(2)} over the newest ${Math.min(120, st.written + st.dropped)}; ${st.dropped} dropped of ${st.written + st.dropped} in all. ` +
-        `CPU of this process per frame, over a feeder alone (${baseline.toFixed(2)} ms): VideoWriter +${(vwCpu - baseline).toFixed(2)} ms (x264 in this process), Publisher +${(pCpu - baseline).toFixed(2)} ms, its ffmpeg child ${childPerFrame.toFixed(2)} ms. ` +
-        `Change of picture → decoded at the server: VideoWriter ${vwDelays.map((x) => x.toFixed(0)).join(', ')} ms; Publisher ${pDelays.map((x) => x.toFixed(0)).join(', ')} ms`,
+      `1280x720, 30 fps: one write on the calling thread mean ${st.writeMs.mean.toFixed(2)} ms, max ${st.writeMs.max.toFixed(2)}; ${st.dropped} dropped of ${st.written + st.dropped}; change of picture → decoded at the server ${pDelays.map((x) => x.toFixed(0)).join(', ')} ms`,
     );
     expect(st.writeMs.mean).toBeLessThan(15);
     for (const x of pDelays) expect(x).toBeLessThan(1500);
