@@ -118,12 +118,13 @@ export async function startFront(config: Config, log: Logger, version?: string):
   // 4. outputs: rules, recordings, MQTT, webhooks
   const outputs = new Outputs(config.outputs, controls, log, version);
   for (const c of cameras) outputs.add(c, cameraDir(config.dataDir, c.name), rules.get(c)!);
+  const auth = new Auth(tokens, log);
   const metrics = new Metrics(
     () => cameras,
     viewers,
     () => outputs,
+    auth,
   );
-  const auth = new Auth(tokens, log);
   const startedAt = Date.now();
   const services: Services = { cameras, controls, outputs, metrics, log, maxViewers: config.maxViewers, startedAt, consumers, viewers };
 

@@ -50,6 +50,8 @@ export class Auth {
   private readonly guesses = new Map<string, { count: number; last: number }>();
   private readonly wrongRate = new TokenBucket(WRONG_TOKENS.globalPerSecond, WRONG_TOKENS.globalBurst);
   private waiting = 0;
+  /** wrong tokens since start, by how they were answered (for /metrics) */
+  readonly wrongAnswers = { delayed: 0, throttled: 0 };
   private lastLogAt = 0;
   private unlogged = 0;
 
@@ -94,7 +96,11 @@ export class Auth {
    * at once (beyond that, the answer is a 429 at once).
    */
   delay(result: Extract<AuthResult, { reason: 'wrong' }>, answer: (r: AuthResult) => void): void {
-    if (this.waiting >= WRONG_TOKENS.maxWaiting) return answer({ ok: false, reason: 'throttled', retryAfterS: 1 });
+    if (this.waiting >= WRONG_TOKENS.maxWaiting) {
+      this.wrongAnswers.delayed--;
+      this.wrongAnswers.throttled++;
+      return answer({ ok: false, reason: 'throttled', retryAfterS: 1 });
+    }
     this.waiting++;
     setTimeout(() => {
       this.waiting--;
@@ -105,6 +111,7 @@ export class Auth {
   private wrong(address: string): AuthResult {
     const now = Date.now();
     if (!this.wrongRate.take()) {
+      this.wrongAnswers.throttled++;
       this.note(address, now, 'throttled');
       return { ok: false, reason: 'throttled', retryAfterS: 1 };
     }
@@ -114,6 +121,7 @@ export class Auth {
     this.guesses.set(address, { count, last: now });
     while (this.guesses.size > WRONG_TOKENS.maxAddresses) this.guesses.delete(this.guesses.keys().next().value!);
     this.note(address, now, count === 1 ? 'first' : 'again');
+    this.wrongAnswers.delayed++;
     return { ok: false, reason: 'wrong', delayMs: Math.min(WRONG_TOKENS.maxDelayMs, WRONG_TOKENS.firstDelayMs * 2 ** Math.min(10, count - 1)) };
   }
 

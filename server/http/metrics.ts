@@ -10,6 +10,7 @@ import client from 'prom-client';
 import type { EncodedFrame } from '../camera/messages.js';
 import type { Camera } from '../front/camera.js';
 import type { Outputs } from '../front/outputs.js';
+import type { Auth } from './auth.js';
 
 type Row<L extends string> = [Partial<Record<L, string>>, number];
 
@@ -43,6 +44,7 @@ export class Metrics {
     private readonly cameras: () => Camera[],
     private readonly viewers: (camera: Camera, kind: 'ws' | 'mjpeg') => number,
     private readonly outputs: () => Outputs | null = () => null,
+    auth: Auth | null = null,
   ) {
     const r = this.registry;
     client.collectDefaultMetrics({ register: r, prefix: 'segcam_' });
@@ -158,6 +160,12 @@ export class Metrics {
         },
       });
     };
+    if (auth) {
+      labelled('segcam_auth_wrong_tokens_total', 'Wrong tokens since start, by answer: delayed (then 401), or throttled (429 at once).', 'counter', ['answer'], () =>
+        Object.entries(auth.wrongAnswers).map(([answer, n]): Row<'answer'> => [{ answer }, n]),
+      );
+      labelled('segcam_auth_guessing_addresses', 'Addresses remembered as guessing wrong tokens (bounded).', 'gauge', [], () => [[{}, auth.addresses]]);
+    }
     const outs = this.outputs;
     labelled('segcam_targets', 'Targets of each region after the target filters, newest analysed frame (while blob finding is on).', 'gauge', ['camera', 'range'], () =>
       cams().flatMap((c) => (c.analysis?.targets ?? []).map((t): Row<'camera' | 'range'> => [{ camera: c.name, range: t.name }, t.targets.length])),
