@@ -244,24 +244,27 @@ describe('segmentation methods in the viewer', () => {
     for (const r of rows) expect(r.swatch).toBe(r.expected);
     expect(rows.map((r) => r.checked)).toEqual([true, false, false, false]); // the default: cluster 0
     // the cluster whose coverage differs most from cluster 0's becomes the mask instead
-    const { index, coverage0 } = await page.evaluate(() => {
+    const index = await page.evaluate(() => {
       const c = window.segcam.view.current!.analysis!.info!.clusters!;
       const c0 = c.find((x) => x.index === 0)!.coverage;
-      return { index: c.filter((x) => x.index !== 0).sort((a, b) => Math.abs(b.coverage - c0) - Math.abs(a.coverage - c0))[0]!.index, coverage0: c0 };
+      return c.filter((x) => x.index !== 0).sort((a, b) => Math.abs(b.coverage - c0) - Math.abs(a.coverage - c0))[0]!.index;
     });
     // the picture and its analysis, read together until they agree (the display may lag the analysis by a frame or two under load)
-    const shown = async (): Promise<{ lit: number; coverage: number }> => {
+    const shown = async (): Promise<{ lit: number; coverage: number; clusters: { index: number; coverage: number }[] }> => {
       await current(page);
       const deadline = Date.now() + 5000;
       for (;;) {
         await page.waitForTimeout(200);
         // mid-grey: the edges of a fragmented mask, blurred by the scaling, count half in and half out
-        const got = { lit: await lit(page, 382), coverage: await page.evaluate(() => window.segcam.view.current!.analysis!.coverage) };
+        const a = await page.evaluate(() => window.segcam.view.current!.analysis!);
+        const got = { lit: await lit(page, 382), coverage: a.coverage, clusters: a.info!.clusters! };
         if (Math.abs(got.lit * 100 - got.coverage) < 5 || Date.now() > deadline) return got;
       }
     };
+    const coverageOf = (x: Awaited<ReturnType<typeof shown>>, i: number): number => x.clusters.find((c) => c.index === i)!.coverage;
     const first = await shown();
     expect(Math.abs(first.lit * 100 - first.coverage)).toBeLessThan(5); // the mask shows cluster 0
+    expect(Math.abs(first.coverage - coverageOf(first, 0))).toBeLessThan(1);
     await page.check(`#cluster-fg-${index}`);
     await waitFor(async () => JSON.stringify((await settingsNow()).method).includes(`"foreground":[0,${index}]`), 5000, 'two foreground clusters');
     await page.uncheck('#cluster-fg-0');
@@ -271,9 +274,13 @@ describe('segmentation methods in the viewer', () => {
       return a?.ranges.length === 1 && a.ranges[0]!.name === `cluster${i}`;
     }, index);
     const after = await shown();
-    expect(Math.abs(after.lit * 100 - after.coverage)).toBeLessThan(5); // the mask is now that cluster
-    expect(Math.abs(after.coverage - coverage0)).toBeGreaterThan(1);
-    expect(Math.abs(after.lit - first.lit)).toBeGreaterThan(0.01);
+    // the mask is now that cluster (its coverage in the same frame), not cluster 0
+    expect(Math.abs(after.lit * 100 - after.coverage)).toBeLessThan(5);
+    expect(Math.abs(after.coverage - coverageOf(after, index))).toBeLessThan(1);
+    expect(Math.abs(coverageOf(after, index) - coverageOf(after, 0)), JSON.stringify(after.clusters)).toBeGreaterThan(1);
+    expect(Math.abs(after.lit * 100 - coverageOf(after, 0))).toBeGreaterThan(Math.abs(after.lit * 100 - coverageOf(after, index)));
+    // and the numbering held: the cluster chosen is still the one whose coverage is furthest from cluster 0's
+    expect(Math.abs(coverageOf(after, index) - coverageOf(after, 0))).toBeGreaterThan(Math.abs(coverageOf(first, index) - coverageOf(first, 0)) / 2);
     await page.close();
   });
 

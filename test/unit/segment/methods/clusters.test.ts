@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { blank, cv, type Mat } from '../../../../server/cv.js';
-import { ClustersSegmenter, matchCentres, orderByLightness } from '../../../../server/segment/methods/clusters.js';
+import { DemoScene } from '../../../../server/capture/demo.js';
+import { ClustersSegmenter, matchCentres, orderByLightness, RESEED_FRAMES, refine } from '../../../../server/segment/methods/clusters.js';
 import { releaseResult } from '../../../../server/segment/methods/regions.js';
 import type { MethodResult } from '../../../../server/segment/methods/types.js';
 import { DEFAULT_CLUSTERS, type ClustersMethod } from '../../../../shared/methods.js';
@@ -112,6 +113,46 @@ describe('clusters method', () => {
     for (const x of [ra, rb]) releaseResult(x);
     releaseAll(a, b);
     seg.release();
+  });
+
+  it('a still, textured scene keeps the same split frame after frame (two close greys are not split anew each time)', () => {
+    // the demo's background: two bands of noisy grey, 18 levels apart, under coloured shapes.
+    // From fresh seeds every frame, k-means split the greys one way, then another: cluster 0
+    // was 94% of the picture on one frame and 47% on the next.
+    const scene = new DemoScene(320, 240);
+    const frame = scene.draw(1);
+    const seg = new ClustersSegmenter(method({ k: 4, space: 'lab', width: 128, foreground: [0, 1, 2, 3] }));
+    let first: Mat[] | null = null;
+    for (let i = 0; i < RESEED_FRAMES + 5; i++) {
+      const r = seg.apply(frame); // past a fresh-seed trial, too
+      if (!first) first = r.regions.map((x) => x.mask.copy());
+      else r.regions.forEach((x, j) => expect(x.mask.absdiff(first![j]!).countNonZero(), `frame ${i}, cluster ${j}`).toBe(0));
+      releaseResult(r);
+    }
+    releaseAll(frame, ...first!);
+    seg.release();
+  });
+
+  it('refine moves centres to the means of their points, and leaves an empty cluster where it was', () => {
+    // points: 10 at (0,0,0) and 10 at (100,100,100); centres start at 10 and 90, and far away at 250
+    const px = [...Array.from({ length: 30 }, () => 0), ...Array.from({ length: 30 }, () => 100)];
+    const r = refine(
+      px,
+      20,
+      [
+        [10, 10, 10],
+        [90, 90, 90],
+        [250, 250, 250],
+      ],
+      10,
+    );
+    expect(r.centres).toEqual([
+      [0, 0, 0],
+      [100, 100, 100],
+      [250, 250, 250],
+    ]);
+    expect([...r.labels]).toEqual([...Array.from({ length: 10 }, () => 0), ...Array.from({ length: 10 }, () => 1)]);
+    expect(r.compactness).toBe(0);
   });
 
   it('a new foreground keeps the numbering; a new k starts it again', () => {
