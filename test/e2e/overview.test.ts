@@ -47,6 +47,8 @@ describe('several cameras in the browser', () => {
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.camera-card[data-state="live"] img')].filter((i) => i.naturalWidth > 0).length === 2, null, {
       timeout: 15_000,
     });
+    // the dead camera's first open fails within a second or two (a slow start on a busy machine: longer)
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('.camera-card[data-camera="door"]')?.dataset.state === 'reconnecting', null, { timeout: 15_000 });
     const cards = await page.$$eval('.camera-card', (els) =>
       els.map((e) => ({
         name: e.querySelector('strong')!.textContent,
