@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// next to this module in the sources; from dist/test/helpers (the built bench), back in the sources
-const SCRIPT = [new URL('./onnx-model.py', import.meta.url), new URL('../../../test/helpers/onnx-model.py', import.meta.url)]
+// next to this module in the sources; from .bench/build/test/helpers (the built bench), back in the sources
+const SCRIPT = [new URL('./onnx-model.py', import.meta.url), new URL('../../../../test/helpers/onnx-model.py', import.meta.url)]
   .map((u) => fileURLToPath(u))
   .find((p) => existsSync(p))!;
 
