@@ -7,7 +7,7 @@
  * the cost of handing its points to the binding, and the generated models' sustained inference
  * rate with what `apply` costs the stream meanwhile.
  *
- * `node dist/test/bench/methods.js [FILE] [--frames N] [--rounds R] [--model-seconds S]` runs it
+ * `node .bench/build/test/bench/methods.js [FILE] [--frames N] [--rounds R] [--model-seconds S]` runs it
  * in a worker thread (the binding is loaded once, by the worker) and prints one JSON line;
  * `runMethodsBench` runs that in a fresh process, for `npm run bench`.
  */
@@ -248,6 +248,90 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
     const directMs = median(d);
     methods.push({ name: c.name, segmenterMs: r2(segmenterMs), directMs: r2(directMs), ratio: r2(segmenterMs / directMs) });
   }
+
+  // targets and zones, the common stages after any method, on each frame's wrapped-red colour
+  // mask (made once, before timing): through findTargets / analyseZones, and as the same
+  // OpenCV calls directly (contours; per kept contour its box, rotated box and moments)
+  const { findTargets } = await import('../../server/segment/targets.js');
+  const { ZoneCache, analyseZones } = await import('../../server/segment/zones.js');
+  const { DEFAULT_TARGET_SETTINGS } = await import('../../shared/targets.js');
+  const colour = createSegmenter(DEFAULT_COLOUR, deps);
+  const masks = new Map<Mat, Mat>();
+  for (const f of frames) {
+    const r = colour.apply(f);
+    masks.set(f, r.mask.copy());
+    releaseResult(r);
+  }
+  colour.release();
+  const directTargets = (m: Mat): number => {
+    const contours = m.findContours(cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE);
+    const kept = contours.map((c) => ({ c, area: c.area, box: c.boundingRect() })).sort((a, b) => b.area - a.area);
+    for (const k of kept) {
+      k.c.minAreaRect();
+      k.c.moments();
+    }
+    return kept.length;
+  };
+  const zoneCache = new ZoneCache();
+  const zoneSet = zoneCache.get(
+    [
+      {
+        name: 'left',
+        kind: 'include',
+        points: [
+          [0, 0],
+          [0.5, 0],
+          [0.5, 1],
+          [0, 1],
+        ],
+      },
+      {
+        name: 'door',
+        kind: 'include',
+        points: [
+          [0.55, 0.2],
+          [0.95, 0.3],
+          [0.8, 0.9],
+        ],
+      },
+    ],
+    cols,
+    rows,
+  );
+  const stageCases: { name: string; stage: (m: Mat) => void; direct: (m: Mat) => void }[] = [
+    { name: 'targets (default filters, best 5)', stage: (m) => void findTargets(m, DEFAULT_TARGET_SETTINGS), direct: (m) => void directTargets(m) },
+    {
+      name: 'zones (2 include zones, coverage and targets)',
+      stage: (m) => void analyseZones([{ name: 'red', mask: m }], zoneSet, DEFAULT_TARGET_SETTINGS),
+      direct: (m) => {
+        for (const z of zoneSet.include) {
+          const inside = blank(rows, cols, cv.CV_8UC1, 0);
+          m.copyTo(inside, z.mask).release();
+          inside.countNonZero();
+          directTargets(inside);
+          inside.release();
+        }
+      },
+    },
+  ];
+  for (const c of stageCases) {
+    const s: number[] = [];
+    const d: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const viaStage = (): number => time((f) => c.stage(masks.get(f)!));
+      const viaDirect = (): number => time((f) => c.direct(masks.get(f)!));
+      if (r % 2 === 0) {
+        s.push(viaStage());
+        d.push(viaDirect());
+      } else {
+        d.push(viaDirect());
+        s.push(viaStage());
+      }
+    }
+    methods.push({ name: c.name, segmenterMs: r2(median(s)), directMs: r2(median(d)), ratio: r2(median(s) / median(d)) });
+  }
+  zoneCache.release();
+  release(...masks.values());
 
   const kt = { points: 0, kmeans: 0 };
   for (const f of frames) kmeansCalls(f, kt);
