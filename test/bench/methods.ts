@@ -227,26 +227,25 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
   });
 
   const methods: MethodFigure[] = [];
-  for (const c of cases) {
-    const seg: Segmenter = createSegmenter(c.method, deps);
+  /** compare times `ours` and `direct` in alternating rounds (so that neither always runs warmer) and records their medians */
+  const compare = (name: string, ours: (f: Mat) => void, direct: (f: Mat) => void): void => {
     const s: number[] = [];
     const d: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      const viaSegmenter = (): number => time((f) => releaseResult(seg.apply(f)));
-      const viaDirect = (): number => time(c.direct);
-      // alternate which goes first, so that neither always runs warmer
       if (r % 2 === 0) {
-        s.push(viaSegmenter());
-        d.push(viaDirect());
+        s.push(time(ours));
+        d.push(time(direct));
       } else {
-        d.push(viaDirect());
-        s.push(viaSegmenter());
+        d.push(time(direct));
+        s.push(time(ours));
       }
     }
+    methods.push({ name, segmenterMs: r2(median(s)), directMs: r2(median(d)), ratio: r2(median(s) / median(d)) });
+  };
+  for (const c of cases) {
+    const seg: Segmenter = createSegmenter(c.method, deps);
+    compare(c.name, (f) => releaseResult(seg.apply(f)), c.direct);
     seg.release();
-    const segmenterMs = median(s);
-    const directMs = median(d);
-    methods.push({ name: c.name, segmenterMs: r2(segmenterMs), directMs: r2(directMs), ratio: r2(segmenterMs / directMs) });
   }
 
   // targets and zones, the common stages after any method, on each frame's wrapped-red colour
@@ -314,22 +313,12 @@ export async function benchMethods(file: string, options: MethodsBenchOptions = 
       },
     },
   ];
-  for (const c of stageCases) {
-    const s: number[] = [];
-    const d: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const viaStage = (): number => time((f) => c.stage(masks.get(f)!));
-      const viaDirect = (): number => time((f) => c.direct(masks.get(f)!));
-      if (r % 2 === 0) {
-        s.push(viaStage());
-        d.push(viaDirect());
-      } else {
-        d.push(viaDirect());
-        s.push(viaStage());
-      }
-    }
-    methods.push({ name: c.name, segmenterMs: r2(median(s)), directMs: r2(median(d)), ratio: r2(median(s) / median(d)) });
-  }
+  for (const c of stageCases)
+    compare(
+      c.name,
+      (f) => c.stage(masks.get(f)!),
+      (f) => c.direct(masks.get(f)!),
+    );
   zoneCache.release();
   release(...masks.values());
 
