@@ -3,6 +3,7 @@
  * and the gaps between its keyframes (s).
  */
 import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -33,7 +34,9 @@ export async function probe(file: string): Promise<Probed> {
     '-of',
     'json',
     file,
-  ]);
+  ]).catch((e: Error) => {
+    throw new Error(`ffprobe cannot read ${file} (${existsSync(file) ? `${statSync(file).size} bytes` : 'no such file'}): ${e.message}`);
+  });
   const j = JSON.parse(stdout) as {
     streams: { codec_name: string; width: number; height: number }[];
     frames: { key_frame: number; pts_time?: string; best_effort_timestamp_time?: string }[];

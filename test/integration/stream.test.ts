@@ -8,8 +8,22 @@ import { rangeMask, toSpace } from '../../server/segment/mask.js';
 import { clipPath } from '../helpers/fixtures.js';
 import { decode, fractionOf } from '../helpers/images.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
-import { connectViewer, wsRefusal } from '../helpers/viewer.js';
+import { connectViewer, type TestViewer, wsRefusal } from '../helpers/viewer.js';
 import { colourOf } from '../helpers/settings.js';
+
+/** sameFrame waits for one frame that viewer `a` got in `viewA` and viewer `b` in `viewB`. */
+async function sameFrame(a: TestViewer, viewA: string, b: TestViewer, viewB: string, ms = 10_000): Promise<[FrameMessage, FrameMessage]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    for (const x of a.frames) {
+      if (x.view !== viewA || x.placeholder) continue;
+      const y = b.frames.find((f) => f.seq === x.seq && f.view === viewB && !f.placeholder);
+      if (y) return [x, y];
+    }
+    if (Date.now() > end) throw new Error(`no frame in both ${viewA} and ${viewB} within ${ms} ms (${a.frames.length} and ${b.frames.length} frames)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('demo source to WebSocket viewers', () => {
   let server: ServerHandle;
@@ -40,9 +54,9 @@ describe('demo source to WebSocket viewers', () => {
     const b = await connectViewer(server);
     a.send({ type: 'view', view: 'original' });
     b.send({ type: 'view', view: 'mask' });
-    const orig = await a.nextFrame((f) => f.view === 'original' && !f.placeholder);
-    // the same frame (same seq) in the other view
-    const maskFrame = (b.frames.find((f) => f.seq === orig.seq && f.view === 'mask') ?? (await b.nextFrame((f) => f.seq === orig.seq && f.view === 'mask'))) as FrameMessage;
+    // the same frame (same seq) in both views: the two view changes reach the camera at
+    // different frames, and either viewer may have a frame dropped, so look for a pair
+    const [orig, maskFrame] = await sameFrame(a, 'original', b, 'mask');
     const original = decode(orig.jpeg);
     const got = decode(maskFrame.jpeg, true);
     const hello = a.messages.find((m) => m.type === 'hello')!;

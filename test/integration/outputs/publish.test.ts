@@ -7,7 +7,7 @@
  * blocked on a server cannot be timed out by the test runner.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,8 @@ class Feeder {
   }
 }
 
+/** sizeOf is a file's size in bytes, 0 while it does not exist */
+const sizeOf = (file: string | undefined): number => (file && existsSync(file) ? statSync(file).size : 0);
 const black = (w: number, h: number): Mat => blank(h, w, cv.CV_8UC3, 0);
 const white = (w: number, h: number): Mat => blank(h, w, cv.CV_8UC3, 255);
 
@@ -255,6 +257,9 @@ describe('publisher', () => {
     );
     await until(() => p.stats().state === 'publishing', 10_000, 'publishing');
     const pDelays = await delays(s, bright, 3);
+    // the server's muxer holds about a second before its first write: close before it has
+    // written and the file is empty, which is the test server's doing, not the publisher's
+    await until(() => sizeOf(s.sessionsOfRun()[0]?.file) > 0, 5000, 'the server to write the session');
     const st = p.stats();
     await p.close();
     const got = await probe(s.sessionsOfRun()[0]!.file);
