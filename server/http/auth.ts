@@ -50,7 +50,7 @@ export class Auth {
   private readonly guesses = new Map<string, { count: number; last: number }>();
   private readonly wrongRate = new TokenBucket(WRONG_TOKENS.globalPerSecond, WRONG_TOKENS.globalBurst);
   private waiting = 0;
-  /** wrong tokens since start, by how they were answered (for /metrics) */
+  /** wrong tokens since start, by how they were answered (for /metrics): counted where the answer is chosen */
   readonly wrongAnswers = { delayed: 0, throttled: 0 };
   private lastLogAt = 0;
   private unlogged = 0;
@@ -97,10 +97,10 @@ export class Auth {
    */
   delay(result: Extract<AuthResult, { reason: 'wrong' }>, answer: (r: AuthResult) => void): void {
     if (this.waiting >= WRONG_TOKENS.maxWaiting) {
-      this.wrongAnswers.delayed--;
       this.wrongAnswers.throttled++;
       return answer({ ok: false, reason: 'throttled', retryAfterS: 1 });
     }
+    this.wrongAnswers.delayed++;
     this.waiting++;
     setTimeout(() => {
       this.waiting--;
@@ -121,7 +121,6 @@ export class Auth {
     this.guesses.set(address, { count, last: now });
     while (this.guesses.size > WRONG_TOKENS.maxAddresses) this.guesses.delete(this.guesses.keys().next().value!);
     this.note(address, now, count === 1 ? 'first' : 'again');
-    this.wrongAnswers.delayed++;
     return { ok: false, reason: 'wrong', delayMs: Math.min(WRONG_TOKENS.maxDelayMs, WRONG_TOKENS.firstDelayMs * 2 ** Math.min(10, count - 1)) };
   }
 
