@@ -5,7 +5,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
-import { startServer, type ServerHandle } from '../helpers/server.js';
+import type { Settings } from '../../shared/settings.js';
+import { colourOf } from '../helpers/settings.js';
+import { authHeaders, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
 
 let browser: Browser;
 let server: ServerHandle;
@@ -239,8 +241,19 @@ describe('viewer in Chromium', () => {
     await page.mouse.click(point.x, point.y);
     await page.waitForFunction(() => /Picked \d+ px/.test(document.getElementById('toast')!.textContent ?? ''), null, { timeout: 5000 });
     await page.evaluate(() => window.segcam.controls.update({ ranges: [window.segcam.controls.ranges[0]!] }, true));
-    const s0 = await seqNow(page);
-    await page.waitForFunction((s) => (window.segcam.view.current?.seq ?? 0) > s + 5, s0);
+    // a frame made with the change (the revision the API gives once it has the one range): frames in flight were made before it
+    const { revision } = await waitFor(
+      async () => {
+        const b = (await (await fetch(`${server.base}/api/settings`, { headers: authHeaders(server) })).json()) as { settings: Settings; revision: number };
+        return colourOf(b.settings).ranges.length === 1 && b;
+      },
+      5000,
+      'the server to have the one range',
+    );
+    await page.waitForFunction((revision) => {
+      const f = window.segcam.view.current;
+      return f !== null && !f.placeholder && f.rev >= revision;
+    }, revision);
     const a = await page.evaluate(() => window.segcam.view.current!.analysis!);
     expect(a.coverage).toBeLessThan(10); // from ~100%: the background is gone
     const square = a.ranges[0]!.top![0]!;

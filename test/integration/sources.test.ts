@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusMessage } from '../../shared/protocol.js';
 import { clipPath } from '../helpers/fixtures.js';
 import { RtspServer, freePort } from '../helpers/rtsp.js';
-import { startServer, type ServerHandle } from '../helpers/server.js';
+import { startServer, waitFor, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -61,18 +61,25 @@ describe('RTSP source', () => {
     const port = await freePort(); // nothing listens there
     const s = await segcam(['--source', `rtsp://127.0.0.1:${port}/none`, '--retry-min', '0.2', '--retry-max', '5']);
     const v = await connectViewer(s);
-    const attempts: { attempt: number; delay: number; error: string }[] = [];
-    while (attempts.length < 4) {
-      const m = (await v.next(isStatus('reconnecting'), 20_000)) as StatusMessage;
-      const st = m.status;
-      if (st.attempt && st.retryAt && !attempts.some((a) => a.attempt === st.attempt)) attempts.push({ attempt: st.attempt, delay: st.retryAt - st.since, error: st.error ?? '' });
+    // from the status in hello on: the first attempt may have failed before this viewer came
+    const attemptsSeen = () => {
+      const out: { attempt: number; delay: number; error: string }[] = [];
+      for (const m of v.messages) {
+        const st = m.type === 'hello' || m.type === 'status' ? m.status : null;
+        if (st?.state === 'reconnecting' && st.attempt && st.retryAt && !out.some((a) => a.attempt === st.attempt))
+          out.push({ attempt: st.attempt, delay: st.retryAt - st.since, error: st.error ?? '' });
+      }
+      return out;
+    };
+    const attempts = (await waitFor(() => attemptsSeen().length >= 4 && attemptsSeen(), 20_000, 'four failed attempts')).slice(0, 4);
+    const first = attempts[0]!.attempt;
+    expect(first).toBeLessThanOrEqual(2); // hello may come after the first attempt has passed
+    expect(attempts.map((a) => a.attempt)).toEqual([first, first + 1, first + 2, first + 3]);
+    // attempt n waits 0.2 s × 2^(n-1) (0.2, 0.4, 0.8, 1.6, 3.2 s), jittered down by at most a quarter
+    for (const a of attempts) {
+      expect(a.delay).toBeGreaterThanOrEqual(200 * 2 ** (a.attempt - 1) * 0.75 - 5);
+      expect(a.delay).toBeLessThanOrEqual(200 * 2 ** (a.attempt - 1) + 5);
     }
-    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3, 4]);
-    // 0.2 s, 0.4, 0.8, 1.6 s, each jittered down by at most a quarter
-    attempts.forEach((a, i) => {
-      expect(a.delay).toBeGreaterThanOrEqual(200 * 2 ** i * 0.75 - 5);
-      expect(a.delay).toBeLessThanOrEqual(200 * 2 ** i + 5);
-    });
     expect(attempts[0]!.error).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/none: connection refused$/);
     expect(((await v.next(isStatus('reconnecting'))) as StatusMessage).status.reason).toBe('REFUSED');
     const ph = await v.nextFrame((f) => f.placeholder === true);

@@ -87,7 +87,7 @@ describe('demo source to WebSocket viewers', () => {
     const s = await settingsAtB;
     expect(colourOf(s.settings).ranges).toEqual([]);
     expect(s.by).toBeGreaterThan(0);
-    const after = await b.nextFrame((f) => f.seq > before.seq + 2);
+    const after = await b.nextFrame((f) => f.rev >= s.revision && !f.placeholder); // segmented with the change (frames in flight were not)
     expect(after.analysis!.coverage).toBe(0);
     const img = decode(after.jpeg);
     const grey = img.cvtColor(cv.COLOR_BGR2GRAY);

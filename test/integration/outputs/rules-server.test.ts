@@ -164,7 +164,9 @@ describe('a rule over a clip, through the server', () => {
     expect(bodies[0]!.id).toBe(bodies[1]!.id);
     expect(new Set(bodies.map((b) => b.id)).size).toBe(changes);
 
-    // the API and metrics say the same
+    // the API and metrics say the same (once the sender has heard the receiver's last answer)
+    type Outputs = { outputs: { webhooks: { sent: number }[] } };
+    await waitFor(async () => (await api<Outputs>(s, '/api/status')).body.outputs.webhooks[0]?.sent === changes, 5000, 'the webhook to count its deliveries');
     const status = (
       await api<{ rules: RuleState[]; outputs: { mqtt: { connected: boolean; sent: number }; webhooks: { name: string; sent: number; retried: number }[] } }>(s, '/api/status')
     ).body;

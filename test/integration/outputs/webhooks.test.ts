@@ -188,7 +188,7 @@ describe('webhooks', () => {
     hooks.send(change());
     await a.waitFor(2);
     await b.waitFor(1);
-    await new Promise((res) => setTimeout(res, 100));
+    await until(() => hooks.status()[0]!.sent === 2, 5000, 'the first hook to count its deliveries'); // the receiver has them before the sender hears its answer
     expect(a.received.map((x) => JSON.parse(x.body.toString()).rule)).toEqual(['other', 'red-seen']);
     expect(b.received).toHaveLength(1); // and it hangs, while the first hook delivered
     expect(hooks.status().map((s) => [s.name, s.sent, s.inFlight])).toEqual([
