@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHOD_DEFAULTS } from '../../shared/methods.js';
 import type { Settings } from '../../shared/settings.js';
 import { launchBrowser, openViewer, waitFrames } from '../helpers/browser.js';
-import { jsonHeaders, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { jsonHeaders, startServer, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const VIEW_TOKEN = 'view-only-token-methods-7';
 const RED = { name: 'red', color: '#ff3b30', lower: [170, 100, 80], upper: [10, 255, 255] };

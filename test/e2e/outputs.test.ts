@@ -18,7 +18,8 @@ import type { Rule } from '../../shared/rules.js';
 import { launchBrowser, openViewer, waitFrames } from '../helpers/browser.js';
 import { makeClip } from '../helpers/fixtures.js';
 import { modelsDir, type ModelsDir } from '../helpers/onnx.js';
-import { authHeaders, jsonHeaders, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { authHeaders, jsonHeaders, startServer, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const VIEW_TOKEN = 'view-only-token-outputs-3';
 /** a 80x80 red box on grey, shown for the first 1.5 s of every 3 s: 8.3 % of the frame, then none */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import type { Settings } from '../../shared/settings.js';
 import { colourOf } from '../helpers/settings.js';
-import { authHeaders, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { authHeaders, startServer, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let browser: Browser;
 let server: ServerHandle;

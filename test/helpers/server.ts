@@ -144,14 +144,3 @@ export function authHeaders(s: ServerHandle, extra: Record<string, string> = {})
 export function jsonHeaders(s: ServerHandle): Record<string, string> {
   return authHeaders(s, { 'content-type': 'application/json' });
 }
-
-/** waitFor polls `f` until it returns a truthy value, or throws after `timeoutMs`. */
-export async function waitFor<T>(f: () => Promise<T> | T, timeoutMs = 15_000, what = 'a condition'): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v as Exclude<T, false | null | undefined | 0 | ''>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SettingsMessage } from '../../shared/protocol.js';
 import { FIXTURES, clipPath, makeClip } from '../helpers/fixtures.js';
 import { decode } from '../helpers/images.js';
-import { authHeaders, jsonHeaders, removeTempDirs, runCli, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { authHeaders, jsonHeaders, removeTempDirs, runCli, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { connectViewer } from '../helpers/viewer.js';
 import { colourOf } from '../helpers/settings.js';
 

@@ -12,7 +12,8 @@ import { clipPath } from '../helpers/fixtures.js';
 import { dripServer, silentServer } from '../helpers/hostile.js';
 import { alive } from '../helpers/proc.js';
 import { RtspServer, freePort } from '../helpers/rtsp.js';
-import { authHeaders, jsonHeaders, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { authHeaders, jsonHeaders, startServer, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
 const VIEW_TOKEN = 'view-only-token-4242';

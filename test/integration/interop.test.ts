@@ -11,7 +11,8 @@ import { pack, type SettingsMessage } from '../../shared/protocol.js';
 import WebSocket from 'ws';
 import { decode } from '../helpers/images.js';
 import { rssKb } from '../helpers/proc.js';
-import { removeTempDirs, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { removeTempDirs, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
 const run = promisify(execFile);

@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Analysis } from '../../shared/protocol.js';
 import { cv, type Mat } from '../../server/cv.js';
 import { decode } from '../helpers/images.js';
-import { authHeaders, jsonHeaders, removeTempDirs, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { authHeaders, jsonHeaders, removeTempDirs, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { connectViewer } from '../helpers/viewer.js';
 
 // 320x240: grey, a red box 60x40 at (200, 100), a green box 40x40 at (40, 40), a dark band

@@ -10,7 +10,8 @@ import WebSocket from 'ws';
 import { CLOSE_CODES, pack } from '../../shared/protocol.js';
 import { request } from 'node:http';
 import { rssKb } from '../helpers/proc.js';
-import { authHeaders, removeTempDirs, runCli, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
+import { authHeaders, removeTempDirs, runCli, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { connectViewer, wsRefusal } from '../helpers/viewer.js';
 
 const VIEW_TOKEN = 'view-only-token-987654';

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusMessage } from '../../shared/protocol.js';
 import { clipPath } from '../helpers/fixtures.js';
 import { RtspServer, freePort } from '../helpers/rtsp.js';
-import { startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { startServer, type ServerHandle } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { connectViewer, type TestViewer } from '../helpers/viewer.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

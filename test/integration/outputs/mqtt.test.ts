@@ -13,6 +13,7 @@ import type { RuleChange, RuleState } from '../../../shared/rules.js';
 import type { Logger } from '../../../server/log.js';
 import { MqttOutput, type MqttCommand, type MqttOptions } from '../../../server/outputs/mqtt.js';
 import { Listener, Mosquitto, topicIs } from '../../helpers/mosquitto.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('../../helpers/mqtt-child.mjs', import.meta.url));
 const lines: string[] = [];
@@ -58,14 +59,6 @@ async function listen(topics: string[]): Promise<Listener> {
   return l;
 }
 
-async function until(f: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const ruleState = (name: string, over: Partial<RuleState> = {}): RuleState => ({ name, state: 'off', since: null, enabled: true, value: null, pending: null, ...over });
 const analysis = (ts: number, red: number): TimedAnalysis => ({
   ts,
@@ -95,7 +88,7 @@ describe('mqtt output', () => {
     const out = output({ baseTopic: base, snapshots: true });
     out.start();
     out.setCamera('door', { ranges: ['red'], rules: [ruleState('seen')] });
-    await until(() => out.stats().connected && out.stats().sent >= 4, 5000, 'connected');
+    await waitFor(() => out.stats().connected && out.stats().sent >= 4, 5000, 'connected');
     // a subscriber that comes later gets the retained state
     const late = await listen([`${base}/#`]);
     await late.next((m) => m.topic === `${base}/status` && m.retain && m.payload.toString() === 'online');
@@ -157,7 +150,7 @@ describe('mqtt output', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await until(() => out.includes('connected\n'), 10_000, `the child to connect:\n${out}`);
+    await waitFor(() => out.includes('connected\n'), 10_000, `the child to connect:\n${out}`);
     await l.next(topicIs(`${base}/status`, 'online'));
     const mark = l.mark();
     const t0 = Date.now();
@@ -249,7 +242,7 @@ describe('mqtt output', () => {
     const out = output({ baseTopic: base, stateIntervalMs: 250 });
     out.start();
     out.setCamera('door', { ranges: ['red', 'Blue sky'], rules: [] });
-    await until(() => out.stats().connected, 5000, 'connected');
+    await waitFor(() => out.stats().connected, 5000, 'connected');
     const t0 = Date.now();
     let last = 0;
     while (Date.now() - t0 < 1500) {
@@ -261,7 +254,7 @@ describe('mqtt output', () => {
       const m = l.on(`${base}/door/coverage`).at(-1);
       return m !== undefined && JSON.parse(m.payload.toString()).ranges?.red === last;
     };
-    await until(trailing, 3000, 'the trailing message with the newest value');
+    await waitFor(trailing, 3000, 'the trailing message with the newest value');
     const msgs = l.on(`${base}/door/coverage`);
     expect(msgs.length).toBeGreaterThanOrEqual(5);
     expect(msgs.length).toBeLessThanOrEqual(8); // 1.5 s / 250 ms + the first and the trailing one
@@ -290,12 +283,12 @@ describe('mqtt output', () => {
     });
     out.start();
     out.setCamera('door', { ranges: [], rules: [ruleState('seen')] });
-    await until(() => lines.some((l) => /ignoring a retained command/.test(l)), 5000, 'the retained command to be seen and ignored');
+    await waitFor(() => lines.some((l) => /ignoring a retained command/.test(l)), 5000, 'the retained command to be seen and ignored');
     await c.publishAsync(`${base}/door/set/preset`, 'day light');
     await c.publishAsync(`${base}/door/set/settings`, JSON.stringify({ quality: 55, blobs: true }));
     await c.publishAsync(`${base}/door/rules/seen/set`, 'OFF');
     await c.publishAsync(`${base}/door/set/method`, 'motion');
-    await until(() => commands.length === 4, 5000, 'four commands');
+    await waitFor(() => commands.length === 4, 5000, 'four commands');
     expect(commands).toEqual([
       ['door', { type: 'preset', name: 'day light' }],
       ['door', { type: 'settings', patch: { quality: 55, blobs: true } }],
@@ -306,10 +299,10 @@ describe('mqtt output', () => {
     await c.publishAsync(`${base}/door/set/settings`, 'not json');
     await c.publishAsync(`${base}/door/rules/seen/set`, 'maybe');
     await c.publishAsync(`${base}/yard/set/preset`, 'day');
-    await until(() => out.stats().commandErrors === 3, 5000, 'three bad commands');
+    await waitFor(() => out.stats().commandErrors === 3, 5000, 'three bad commands');
     fail = true;
     await c.publishAsync(`${base}/door/set/preset`, 'nope');
-    await until(() => out.stats().commandErrors === 4, 5000, 'the failing callback');
+    await waitFor(() => out.stats().commandErrors === 4, 5000, 'the failing callback');
     expect(commands).toHaveLength(4);
     expect(out.stats().commands).toBe(5);
     const logged = lines.join('\n');
@@ -330,11 +323,11 @@ describe('mqtt output and a broker that restarts', () => {
     cleanups.push(() => out.close());
     out.start();
     out.setCamera('door', { ranges: ['red'], rules: [ruleState('seen')] });
-    await until(() => out.stats().connected, 5000, 'connected');
+    await waitFor(() => out.stats().connected, 5000, 'connected');
     out.ruleChanged(change());
-    await until(() => out.stats().inFlight === 0, 2000, 'acknowledged');
+    await waitFor(() => out.stats().inFlight === 0, 2000, 'acknowledged');
     await b.kill();
-    await until(() => !out.stats().connected, 5000, 'the output to see the broker gone');
+    await waitFor(() => !out.stats().connected, 5000, 'the output to see the broker gone');
     const dropped = out.stats().dropped;
     for (let i = 0; i < 25; i++) out.ruleChanged(change({ state: i % 2 ? 'on' : 'off', time: Date.now() + i }));
     // each change is state + attributes + enabled + event: 4 publications, none queued
@@ -342,7 +335,7 @@ describe('mqtt output and a broker that restarts', () => {
     await new Promise((r) => setTimeout(r, 1200)); // a few attempts against a closed port
     expect(lines.some((l) => /ECONNREFUSED/.test(l))).toBe(true);
     await b.start(); // same port, nothing retained any more
-    await until(() => out.stats().connected, 5000, 'reconnected');
+    await waitFor(() => out.stats().connected, 5000, 'reconnected');
     expect(out.stats()).toMatchObject({ connected: true, reconnects: 1 });
     // the retained state is there again for a newcomer: the current one (the last of the changes
     // made while the broker was down is off), though none of those changes' events was sent
@@ -368,14 +361,14 @@ describe('mqtt output: credentials and TLS', () => {
     );
     cleanups.push(() => wrong.close());
     wrong.start();
-    await until(() => wrong.stats().lastError !== null, 5000, 'the refusal');
+    await waitFor(() => wrong.stats().lastError !== null, 5000, 'the refusal');
     expect(wrong.stats().connected).toBe(false);
     expect(wrong.stats().lastError).toMatch(/Not authorized|Bad username or password/i);
     const base = freshBase();
     const right = new MqttOutput({ url: b.url, username: 'cam', password: 'right-pass', baseTopic: base }, { log, onCommand: async () => undefined });
     cleanups.push(() => right.close());
     right.start();
-    await until(() => right.stats().connected, 5000, 'connected');
+    await waitFor(() => right.stats().connected, 5000, 'connected');
     const l = await Listener.listen(b, [`${base}/status`], { username: 'cam', password: 'right-pass' });
     cleanups.push(() => l.close());
     await l.next(topicIs(`${base}/status`, 'online'));
@@ -388,11 +381,11 @@ describe('mqtt output: credentials and TLS', () => {
     const trusted = new MqttOutput({ url: b.url, caFile: b.caFile, baseTopic: freshBase() }, { log, onCommand: async () => undefined });
     cleanups.push(() => trusted.close());
     trusted.start();
-    await until(() => trusted.stats().connected, 5000, 'connected over TLS');
+    await waitFor(() => trusted.stats().connected, 5000, 'connected over TLS');
     const untrusted = new MqttOutput({ url: b.url, baseTopic: freshBase(), reconnect: { minMs: 100, maxMs: 200 } }, { log, onCommand: async () => undefined });
     cleanups.push(() => untrusted.close());
     untrusted.start();
-    await until(() => untrusted.stats().lastError !== null, 5000, 'the refusal');
+    await waitFor(() => untrusted.stats().lastError !== null, 5000, 'the refusal');
     expect(untrusted.stats().lastError).toMatch(/self[- ]signed|unable to verify|certificate/i);
     expect(untrusted.stats().connected).toBe(false);
   });

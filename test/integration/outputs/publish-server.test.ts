@@ -16,7 +16,8 @@ import { clipPath } from '../../helpers/fixtures.js';
 import { alive, childPids } from '../../helpers/proc.js';
 import { RtspRecordServer } from '../../helpers/rtsp-record.js';
 import { freePort } from '../../helpers/rtsp.js';
-import { authHeaders, removeTempDirs, startServer, tempDir, waitFor, type ServerHandle } from '../../helpers/server.js';
+import { authHeaders, removeTempDirs, startServer, tempDir, type ServerHandle } from '../../helpers/server.js';
+import { waitFor } from '../../helpers/wait.js';
 import { connectViewer } from '../../helpers/viewer.js';
 import { probe } from '../../helpers/ffprobe.js';
 

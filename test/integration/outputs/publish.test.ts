@@ -19,6 +19,7 @@ import { ROOT } from '../../helpers/root.js';
 import { RtspRecordServer } from '../../helpers/rtsp-record.js';
 import { freePort } from '../../helpers/rtsp.js';
 import { probe } from '../../helpers/ffprobe.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /** THREAD is the built encoder thread (these tests run the publisher from its sources) */
 const THREAD = `${ROOT}dist/server/camera/encoder-thread.js`;
@@ -44,13 +45,8 @@ function publisher(o: Partial<PublisherOptions> & { url: string }): Publisher {
   cleanups.push(() => p.close());
   return p;
 }
-async function until(f: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}\n${logged.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** until waits for `f` with a deadline; at the deadline it says what the publisher logged */
+const until = (f: () => boolean, ms: number, what: string) => waitFor(f, ms, () => `${what}\n${logged.join('\n')}`);
 
 /** Feeder writes frames at the camera's rate, as the frame loop would: `pick` says which. */
 class Feeder {

@@ -25,6 +25,7 @@ import { blank, cv, type Mat } from '../../../server/cv.js';
 import type { Logger } from '../../../server/log.js';
 import { Recorder, RecordingStore, type MetadataLine, type RecordingInfo } from '../../../server/outputs/recorder.js';
 import { Hub } from '../../../server/stream/hub.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const run = promisify(execFile);
 const log: Logger = { info: () => undefined, warn: (m) => console.warn(m), error: (m) => console.error(m) };
@@ -73,13 +74,6 @@ class TestCamera extends EventEmitter<{ analysis: [TimedAnalysis] }> {
 }
 
 const tick = (ms = 2): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(f: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await tick(20);
-  }
-}
 const rule = (name: string, state: 'on' | 'off', time: number): RuleChange => ({
   camera: 'door',
   rule: name,
@@ -206,7 +200,7 @@ describe('recorder', () => {
       cam.publish(i, ts(i));
       await tick(1);
     }
-    await until(async () => (await store.list()).some((r) => !r.active), 5000, 'the first recording to finish');
+    await waitFor(async () => (await store.list()).some((r) => !r.active), 5000, 'the first recording to finish');
     expect(rec.status()).toMatchObject({ triggers: ['seen'], recording: { reason: 'rule:seen' } });
     await rec.stop();
     const [second, first] = await store.list();
@@ -368,7 +362,7 @@ describe('a recording as a source', () => {
     const statuses: string[] = [];
     const loop = new CaptureLoop({ kind: 'file', path: dir, text: dir }, capture(true), sink, (s) => statuses.push(`${s.state}:${s.fps}`), openRecording(dir));
     cleanups.push(() => loop.stop());
-    await until(() => offered.length >= 25, 5000, '25 frames');
+    await waitFor(() => offered.length >= 25, 5000, '25 frames');
     await loop.stop();
     expect(statuses[0]).toBe('live:25');
     const levels = offered.map((o) => Math.round((o.level - 20) / 10));
@@ -393,7 +387,7 @@ describe('a recording as a source', () => {
       openRecording(dir),
     );
     cleanups.push(() => ended.stop());
-    await until(() => statuses.includes('ended'), 5000, 'the end');
+    await waitFor(() => statuses.includes('ended'), 5000, 'the end');
     expect(once.length).toBe(10);
   });
 

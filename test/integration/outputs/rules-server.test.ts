@@ -16,7 +16,8 @@ import type { RuleChange, RuleState } from '../../../shared/rules.js';
 import { verifySignature } from '../../../server/outputs/webhooks.js';
 import { makeClip } from '../../helpers/fixtures.js';
 import { Listener, Mosquitto, topicIs } from '../../helpers/mosquitto.js';
-import { authHeaders, jsonHeaders, removeTempDirs, startServer, tempDir, waitFor, type ServerHandle } from '../../helpers/server.js';
+import { authHeaders, jsonHeaders, removeTempDirs, startServer, tempDir, type ServerHandle } from '../../helpers/server.js';
+import { waitFor } from '../../helpers/wait.js';
 import { connectViewer } from '../../helpers/viewer.js';
 import { startReceiver } from '../../helpers/webhook-receiver.js';
 

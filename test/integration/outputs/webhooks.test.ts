@@ -10,6 +10,7 @@ import type { RuleChange } from '../../../shared/rules.js';
 import type { Logger } from '../../../server/log.js';
 import { Webhook, Webhooks, verifySignature, type WebhookBody, type WebhookConfig } from '../../../server/outputs/webhooks.js';
 import { startReceiver, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const lines: string[] = [];
 const log: Logger = { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
@@ -47,15 +48,6 @@ function change(over: Partial<RuleChange> = {}): RuleChange {
   };
 }
 
-/** until polls `f` every 20 ms until it is true, for at most `ms` */
-async function until(f: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('webhooks', () => {
   it('POSTs the change as JSON, signed over the raw body, the timestamp inside the signed body', async () => {
     const r = await receiver();
@@ -88,7 +80,7 @@ describe('webhooks', () => {
     expect(Math.abs(body.sentAt - got.at)).toBeLessThan(2000);
     expect(body.id).toBe(got.headers['x-segcam-delivery']);
     expect(got.headers['x-segcam-event']).toBe('rule');
-    await until(() => h.status().sent === 1, 2000, 'sent');
+    await waitFor(() => h.status().sent === 1, 2000, 'sent');
     expect(h.status()).toMatchObject({ ok: true, lastStatus: 200, lastError: null, sent: 1, failed: 0, dropped: 0, queued: 0, url: expect.stringContaining('token=***') });
     // unsigned without a secret
     const plain = hook({ url: r.url() });
@@ -103,7 +95,7 @@ describe('webhooks', () => {
     const h = hook({ url: r.url(), secret: 'k', retries: 3 });
     h.send(change());
     await r.waitFor(3);
-    await until(() => h.status().sent === 1, 2000, 'sent');
+    await waitFor(() => h.status().sent === 1, 2000, 'sent');
     const ids = r.received.map((x) => JSON.parse(x.body.toString()).id as string);
     expect(new Set(ids).size).toBe(1);
     for (const x of r.received) expect(verifySignature('k', x.body, x.headers['x-segcam-signature'] as string)).toBe(true);
@@ -121,7 +113,7 @@ describe('webhooks', () => {
     for (let i = 0; i < 10; i++) h.send(change({ rule: `r${i}` }));
     // one in flight, three waiting, six dropped at once
     expect(h.status()).toMatchObject({ inFlight: true, queued: 3, dropped: 6 });
-    await until(() => h.status().failed === 4, 5000, 'the four kept events to fail');
+    await waitFor(() => h.status().failed === 4, 5000, 'the four kept events to fail');
     const s = h.status();
     expect(s).toMatchObject({ ok: false, lastStatus: null, sent: 0, failed: 4, dropped: 6, queued: 0, inFlight: false, retried: 8 });
     expect(s.lastError).toMatch(/ECONNREFUSED/);
@@ -129,7 +121,7 @@ describe('webhooks', () => {
     // it comes back: the next event goes through
     await r.start();
     h.send(change());
-    await until(() => h.status().sent === 1, 3000, 'sent after the receiver came back');
+    await waitFor(() => h.status().sent === 1, 3000, 'sent after the receiver came back');
     expect(h.status().ok).toBe(true);
   });
 
@@ -153,20 +145,20 @@ describe('webhooks', () => {
     const slow = hook({ url: r.url(), timeoutMs: 300, retries: 0 });
     const t0 = Date.now();
     slow.send(change());
-    await until(() => slow.status().failed === 1, 3000, 'the timeout');
+    await waitFor(() => slow.status().failed === 1, 3000, 'the timeout');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(slow.status().lastError).toBe('no answer within 300 ms');
     r.script = [400];
     const refused = hook({ url: r.url(), retries: 3 });
     const before = r.received.length;
     refused.send(change());
-    await until(() => refused.status().failed === 1, 3000, 'the refusal');
+    await waitFor(() => refused.status().failed === 1, 3000, 'the refusal');
     expect(r.received.length - before).toBe(1); // not retried
     expect(refused.status()).toMatchObject({ lastStatus: 400, lastError: 'answered 400', retried: 0 });
     r.script = [302];
     const moved = hook({ url: r.url(), retries: 3 });
     moved.send(change());
-    await until(() => moved.status().failed === 1, 3000, 'the redirect');
+    await waitFor(() => moved.status().failed === 1, 3000, 'the redirect');
     expect(moved.status().lastError).toMatch(/redirect, not followed/);
   });
 
@@ -188,7 +180,7 @@ describe('webhooks', () => {
     hooks.send(change());
     await a.waitFor(2);
     await b.waitFor(1);
-    await until(() => hooks.status()[0]!.sent === 2, 5000, 'the first hook to count its deliveries'); // the receiver has them before the sender hears its answer
+    await waitFor(() => hooks.status()[0]!.sent === 2, 5000, 'the first hook to count its deliveries'); // the receiver has them before the sender hears its answer
     expect(a.received.map((x) => JSON.parse(x.body.toString()).rule)).toEqual(['other', 'red-seen']);
     expect(b.received).toHaveLength(1); // and it hangs, while the first hook delivered
     expect(hooks.status().map((s) => [s.name, s.sent, s.inFlight])).toEqual([

@@ -10,6 +10,7 @@ import { OpenFailure, type FrameReader, type openSource } from '../../../server/
 import type { CaptureConfig } from '../../../server/config/config.js';
 import { blank, cv, type Mat } from '../../../server/cv.js';
 import type { SourceStatus } from '../../../shared/status.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const OPTIONS: CaptureConfig = {
   width: 64,
@@ -98,18 +99,10 @@ function harness(opens: (OpenFailure | Script)[], o: Partial<CaptureConfig> = {}
   return { loop, statuses, frames, closed, release: () => releaseStalled?.() };
 }
 
-const until = async (f: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('CaptureLoop', () => {
   it('goes live and delivers frames; the source is shown redacted', async () => {
     const h = harness([{}]);
-    await until(() => h.frames.filter((f) => !f.placeholder).length >= 5);
+    await waitFor(() => h.frames.filter((f) => !f.placeholder).length >= 5);
     expect(h.statuses[0]).toMatchObject({ state: 'starting', reason: 'STARTING', source: 'rtsp://***@cam/x' });
     expect(h.statuses.find((s) => s.state === 'live')).toMatchObject({ reason: 'OK', width: 64, height: 48, fps: 30, kind: 'url' });
     expect(h.loop.captured).toBeGreaterThanOrEqual(5);
@@ -118,7 +111,7 @@ describe('CaptureLoop', () => {
   it('an open failure is retried with growing delays, its reason code kept, placeholders meanwhile', async () => {
     const fail = new OpenFailure('REFUSED', 'rtsp://cam/x: connection refused');
     const h = harness([fail, fail, fail, {}]);
-    await until(() => h.statuses.some((s) => s.state === 'live'), 5000);
+    await waitFor(() => h.statuses.some((s) => s.state === 'live'), 5000);
     const waits = h.statuses.filter((s) => s.state === 'reconnecting');
     expect(waits.map((s) => [s.attempt, s.reason])).toEqual([
       [1, 'REFUSED'],
@@ -134,7 +127,7 @@ describe('CaptureLoop', () => {
 
   it('a source that opens and ends at once keeps climbing the backoff', async () => {
     const h = harness([{ frames: 1 }]);
-    await until(() => h.statuses.filter((s) => s.state === 'reconnecting').length >= 4, 5000);
+    await waitFor(() => h.statuses.filter((s) => s.state === 'reconnecting').length >= 4, 5000);
     const attempts = h.statuses.filter((s) => s.state === 'reconnecting').map((s) => s.attempt);
     expect(attempts.slice(0, 4)).toEqual([1, 2, 3, 4]);
     expect(h.statuses.filter((s) => s.state === 'reconnecting').every((s) => s.reason === 'LOST')).toBe(true);
@@ -142,27 +135,27 @@ describe('CaptureLoop', () => {
 
   it(`a source that stayed live for ${STABLE_MS / 1000} s starts the backoff again from the first delay`, async () => {
     const h = harness([new OpenFailure('TIMEOUT', 'no answer'), new OpenFailure('TIMEOUT', 'no answer'), { frames: Math.ceil((STABLE_MS + 400) / 10) }, { frames: 1 }]);
-    await until(() => h.statuses.filter((s) => s.state === 'reconnecting').length >= 3, STABLE_MS + 5000);
+    await waitFor(() => h.statuses.filter((s) => s.state === 'reconnecting').length >= 3, STABLE_MS + 5000);
     expect(h.statuses.filter((s) => s.state === 'reconnecting').map((s) => s.attempt)).toEqual([1, 2, 1]);
   }, 20_000);
 
   it('a stalled read is given up after the stall timeout; its capture is closed only when that read returns', async () => {
     const h = harness([{ stallAfter: 3 }, {}]);
-    await until(() => h.statuses.some((s) => s.state === 'reconnecting'), 3000);
+    await waitFor(() => h.statuses.some((s) => s.state === 'reconnecting'), 3000);
     expect(h.statuses.find((s) => s.state === 'reconnecting')).toMatchObject({ reason: 'STALLED', error: 'stalled: no frame for 0.3 s' });
-    await until(() => h.statuses.filter((s) => s.state === 'live').length >= 2, 3000); // reopened
+    await waitFor(() => h.statuses.filter((s) => s.state === 'live').length >= 2, 3000); // reopened
     expect(h.closed).not.toContain(1); // the first reader's read is still in flight
     h.release();
-    await until(() => h.closed.includes(1), 2000);
+    await waitFor(() => h.closed.includes(1), 2000);
   });
 
   it('a file with loop off ends, says so and shows "ended"; with loop on it rewinds', async () => {
     const once = harness([{ kind: 'file', live: false, frames: 3 }], { loop: false });
-    await until(() => once.statuses.some((s) => s.state === 'ended'));
+    await waitFor(() => once.statuses.some((s) => s.state === 'ended'));
     expect(once.statuses.at(-1)).toMatchObject({ state: 'ended', reason: 'ENDED', error: 'end of file' });
-    await until(() => once.frames.filter((f) => f.placeholder).length >= 1);
+    await waitFor(() => once.frames.filter((f) => f.placeholder).length >= 1);
     const looped = harness([{ kind: 'file', live: false, frames: 3 }], { loop: true });
-    await until(() => looped.loop.captured >= 10);
+    await waitFor(() => looped.loop.captured >= 10);
     expect(looped.statuses.some((s) => s.state === 'reconnecting' || s.state === 'ended')).toBe(false);
   });
 });

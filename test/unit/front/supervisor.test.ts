@@ -9,6 +9,7 @@ import { CameraProcess } from '../../../server/front/supervisor.js';
 import { createLogger } from '../../../server/log.js';
 import { DEFAULT_SETTINGS } from '../../../shared/settings.js';
 import { ROOT } from '../../helpers/server.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const ENTRY = `${ROOT}test/helpers/fake-camera.mjs`;
 const procs: CameraProcess[] = [];
@@ -30,18 +31,10 @@ function supervise(mode: string, timeoutMs = 5000, views: ('masked' | 'mask')[] 
   return { p, lines, events, downs };
 }
 
-const until = async (f: () => boolean, ms: number): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 describe('CameraProcess', () => {
   it('starts the process with its state, and restarts it when it exits, sooner at first and later after', async () => {
     const s = supervise('crash-after-start');
-    await until(() => s.downs.length >= 3, 10_000);
+    await waitFor(() => s.downs.length >= 3, 10_000);
     expect(s.downs[0]!.why).toBe('its process ended (exit code 3)');
     const delays = s.downs.map((d) => d.retryAt - d.at);
     expect(delays[0]).toBeLessThanOrEqual(1000); // the first retry within a second
@@ -56,17 +49,17 @@ describe('CameraProcess', () => {
   it('a process that says nothing for the timeout is killed and restarted', async () => {
     const s = supervise('silent', 600);
     const first = s.p.pid;
-    await until(() => s.downs.length >= 1, 5000);
+    await waitFor(() => s.downs.length >= 1, 5000);
     expect(s.downs[0]!.why).toMatch(/SIGKILL/);
     expect(s.lines.join('\n')).toMatch(/camera test: no word from its process \(pid \d+\) for 0\.\d s: killing it/);
-    await until(() => s.p.pid !== null && s.p.pid !== first, 5000);
+    await waitFor(() => s.p.pid !== null && s.p.pid !== first, 5000);
   });
 
   it('a live process gets commands; stop ends it and no restart follows', async () => {
     const s = supervise('ok');
-    await until(() => s.events.some((e) => e.type === 'stats'), 5000);
+    await waitFor(() => s.events.some((e) => e.type === 'stats'), 5000);
     s.p.send({ type: 'views', views: [] });
-    await until(() => s.events.some((e) => e.type === 'log' && e.message === 'got views'), 5000);
+    await waitFor(() => s.events.some((e) => e.type === 'log' && e.message === 'got views'), 5000);
     const pid = s.p.pid!;
     await s.p.stop();
     expect(s.p.pid).toBeNull();
