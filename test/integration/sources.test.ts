@@ -72,7 +72,16 @@ describe('RTSP source', () => {
       }
       return out;
     };
-    const attempts = (await waitFor(() => attemptsSeen().length >= 4 && attemptsSeen(), 20_000, 'four failed attempts')).slice(0, 4);
+    const attempts = (
+      await waitFor(
+        () => {
+          const seen = attemptsSeen();
+          return seen.length >= 4 && seen;
+        },
+        20_000,
+        'four failed attempts',
+      )
+    ).slice(0, 4);
     const first = attempts[0]!.attempt;
     expect(first).toBeLessThanOrEqual(2); // hello may come after the first attempt has passed
     expect(attempts.map((a) => a.attempt)).toEqual([first, first + 1, first + 2, first + 3]);

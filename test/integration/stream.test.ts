@@ -9,20 +9,20 @@ import { clipPath } from '../helpers/fixtures.js';
 import { decode, fractionOf } from '../helpers/images.js';
 import { startServer, type ServerHandle } from '../helpers/server.js';
 import { connectViewer, type TestViewer, wsRefusal } from '../helpers/viewer.js';
+import { waitFor } from '../helpers/wait.js';
 import { colourOf } from '../helpers/settings.js';
 
 /** sameFrame waits for one frame that viewer `a` got in `viewA` and viewer `b` in `viewB`. */
-async function sameFrame(a: TestViewer, viewA: string, b: TestViewer, viewB: string, ms = 10_000): Promise<[FrameMessage, FrameMessage]> {
-  const end = Date.now() + ms;
-  for (;;) {
+function sameFrame(a: TestViewer, viewA: string, b: TestViewer, viewB: string): Promise<[FrameMessage, FrameMessage]> {
+  const pair = (): [FrameMessage, FrameMessage] | null => {
     for (const x of a.frames) {
       if (x.view !== viewA || x.placeholder) continue;
       const y = b.frames.find((f) => f.seq === x.seq && f.view === viewB && !f.placeholder);
       if (y) return [x, y];
     }
-    if (Date.now() > end) throw new Error(`no frame in both ${viewA} and ${viewB} within ${ms} ms (${a.frames.length} and ${b.frames.length} frames)`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return null;
+  };
+  return waitFor(pair, 10_000, () => `a frame in both ${viewA} and ${viewB} (${a.frames.length} and ${b.frames.length} frames)`);
 }
 
 describe('demo source to WebSocket viewers', () => {
